@@ -1,0 +1,97 @@
+"""``videolmm-tokens``: print the visual token budget of a reducer + separators configuration.
+
+Examples::
+
+    videolmm-tokens reducer=avg_pool_2x2 num_frames=32
+    videolmm-tokens reducer=llava_video_slowfast separators=grid_slowfast num_frames=64
+    videolmm-tokens reducer=lita num_frames=100 grid=16
+"""
+
+from collections.abc import Sequence
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from videolmm.model.budget import PAPER_M, paper_representation, visual_token_count
+from videolmm.model.separators import Separators
+from videolmm.reducers import Segment, TokenReducer
+from videolmm.reducers.base import check_grid
+from videolmm.shapes import Grid
+
+
+def parse_grid(grid: int | Sequence[int]) -> Grid:
+    """``27`` or ``[27, 27]`` -> ``(27, 27)``."""
+    return check_grid((grid, grid) if isinstance(grid, int) else tuple(grid))
+
+
+def _frames(frames: list[int]) -> str:
+    """Compact frame list: ``0-2``, ``0,3,..,9``, ``1,2,4,..,62``."""
+    if len(frames) == 1:
+        return str(frames[0])
+    steps = {b - a for a, b in zip(frames, frames[1:], strict=False)}
+    if steps == {1}:
+        return f"{frames[0]}-{frames[-1]}"
+    if len(steps) == 1 and len(frames) > 3:
+        return f"{frames[0]},{frames[1]},..,{frames[-1]}"
+    if len(frames) > 4:
+        return f"{frames[0]},{frames[1]},{frames[2]},..,{frames[-1]}"
+    return ",".join(map(str, frames))
+
+
+def format_budget(
+    reducer: TokenReducer,
+    separators: Separators,
+    num_frames: int,
+    grid: Grid,
+    paper_m: int = PAPER_M,
+    verbose: bool = False,
+) -> str:
+    """The report ``videolmm-tokens`` prints: total, per-segment breakdown, and the paper's formula."""
+    segments = reducer.segments(num_frames, grid)
+    reduced = reducer.num_tokens(num_frames, grid)
+    total = visual_token_count(reducer, separators, num_frames, grid)
+    h, w = grid
+    lines = [
+        f"reducer     {reducer}",
+        f"separators  {separators.extra_repr().split(', ', 1)[1]}",
+        f"input       T={num_frames} frames, grid {h}x{w} (N={h * w})",
+        "",
+        f"{'pathway':<8} {'frames':<14} {'grid':>7} {'tokens':>7} {'+sep':>5} {'segments':>9} {'total':>8}",
+    ]
+    groups: dict[tuple, list[Segment]] = {}
+    for i, seg in enumerate(segments):
+        key = (i,) if verbose else (seg.pathway, seg.rows, seg.cols, separators.after(seg))
+        groups.setdefault(key, []).append(seg)
+    for group in groups.values():
+        seg, sep, n = group[0], separators.after(group[0]), len(group)
+        frames = sorted({t for g in group for t in g.frames})
+        lines.append(
+            f"{seg.pathway:<8} {_frames(frames):<14} {f'{seg.rows}x{seg.cols}':>7} {seg.num_tokens:>7} {sep:>5} "
+            f"{n:>9} {n * (seg.num_tokens + sep):>8}"
+        )
+    if separators.position == "end":
+        lines.append(f"{'end':<8} {'':<14} {'':>7} {0:>7} {1:>5} {'':>9} {1:>8}")
+    lines += ["", f"visual tokens: {total:,} (reducer {reduced:,} + separators {total - reduced:,})"]
+    paper = paper_representation(reducer, num_frames)
+    if paper is None:
+        lines.append("paper formula: n/a")
+    else:
+        form = "all frames fast" if paper.all_fast else "the other frames fast" if paper.slow_every > 1 else "all slow"
+        lines.append(
+            f"paper formula: {paper.tokens(paper_m):,} (V=(T={paper.num_frames}, M={paper_m}, s={paper.slow_every}, "
+            f"p={paper.stride}), {form})"
+        )
+    return "\n".join(lines)
+
+
+@hydra.main(version_base="1.3", config_path="pkg://videolmm.conf", config_name="tokens")
+def main(cfg: DictConfig) -> None:
+    """Compose the configuration, build the reducer and separators, print the budget."""
+    reducer = instantiate(cfg.reducer)
+    separators = instantiate(cfg.separators, dim=1)
+    print(format_budget(reducer, separators, cfg.num_frames, parse_grid(cfg.grid), cfg.paper_m, cfg.verbose))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The visual token budget: what a reducer and separators really produce, and the paper's formula.
+
+`visual_token_count` is the number the data pipeline expands each ``<video>`` into and the
+splice checks. `paper_tokens` is the LLaVA-Video paper's closed form, kept only to document its
+Table 5 (with ``M = 679`` it reproduces three of the four rows; see the token budget docs page).
+"""
+
+from dataclasses import dataclass
+from functools import singledispatch
+
+from videolmm.reducers import LitaSlowFast, LlavaVideoSlowFast, SlowFastLlava, SpatialPool, TokenReducer
+from videolmm.reducers.base import check_grid
+from videolmm.shapes import Grid
+
+from .separators import Separators
+
+PAPER_M = 679
+"""The per-frame token count ``M`` the LLaVA-Video paper uses for a 27x27 SigLIP grid."""
+
+
+def visual_token_count(reducer: TokenReducer, separators: Separators | None, num_frames: int, grid: Grid) -> int:
+    """Visual tokens of one video: the reducer's tokens plus the separators' vectors."""
+    segments = reducer.segments(num_frames, check_grid(grid))
+    extra = separators.extra_tokens(segments) if separators is not None else 0
+    return reducer.num_tokens(num_frames, grid) + extra
+
+
+@dataclass(frozen=True)
+class PaperRepresentation:
+    """A reducer in the paper's ``V = (T, M, s, p)`` terms.
+
+    Attributes:
+        num_frames: ``T``.
+        slow_every: ``s`` (``T / s`` frames are slow).
+        stride: ``p``.
+        all_fast: Every frame is also fast (LITA and SlowFast-LLaVA as Table 5 varies them);
+            otherwise the fast frames are the complement of the slow ones (LLaVA-Video).
+    """
+
+    num_frames: int
+    slow_every: int
+    stride: int
+    all_fast: bool = False
+
+    def tokens(self, m: int = PAPER_M) -> int:
+        """The paper's count with per-frame tokens ``m``."""
+        return paper_tokens(self.num_frames, m, self.slow_every, self.stride, all_fast=self.all_fast)
+
+
+def paper_tokens(num_frames: int, m: int, slow_every: int, stride: int, *, all_fast: bool = False) -> int:
+    """``floor(T/s)*floor(M/p^2) + F*floor(M/(4p^2))`` with ``F = T`` if ``all_fast`` else ``T - floor(T/s)``."""
+    num_slow = num_frames // slow_every
+    num_fast = num_frames if all_fast else num_frames - num_slow
+    return num_slow * (m // stride**2) + num_fast * (m // (4 * stride**2))
+
+
+@singledispatch
+def paper_representation(reducer: object, num_frames: int) -> PaperRepresentation | None:
+    """The reducer as the paper's ``V``, or ``None`` when the formula does not describe it."""
+    return None
+
+
+@paper_representation.register
+def _(reducer: SpatialPool, num_frames: int) -> PaperRepresentation | None:
+    return PaperRepresentation(num_frames, 1, reducer.stride)
+
+
+@paper_representation.register
+def _(reducer: LlavaVideoSlowFast, num_frames: int) -> PaperRepresentation | None:
+    return PaperRepresentation(num_frames, reducer.slow_every, reducer.stride)
+
+
+@paper_representation.register
+def _(reducer: LitaSlowFast, num_frames: int) -> PaperRepresentation | None:
+    if reducer.fast_stride != 2 * reducer.stride or num_frames % reducer.num_slow_frames:
+        return None
+    return PaperRepresentation(num_frames, num_frames // reducer.num_slow_frames, reducer.stride, all_fast=True)
+
+
+@paper_representation.register
+def _(reducer: SlowFastLlava, num_frames: int) -> PaperRepresentation | None:
+    if not reducer.slow_pool.startswith("2d") or num_frames % reducer.num_slow_frames:
+        return None
+    return PaperRepresentation(num_frames, num_frames // reducer.num_slow_frames, 2, all_fast=True)

@@ -1,0 +1,27 @@
+"""The shape glossary used in every docstring and shape comment of videolmm.
+
+=======  ==========================================================
+letter   meaning
+=======  ==========================================================
+``B``    batch (videos)
+``T``    frames per video
+``C``    colour channels
+``H W``  pixels per frame
+``h w``  patch grid of one frame (``grid = (h, w)``)
+``N``    patches per frame, ``N = h * w``
+``D``    encoder width (channels where a reducer runs before the projector)
+``E``    LLM width
+``L``    visual tokens of one video after reduction (and separators)
+``S``    sequence length of the LLM input
+=======  ==========================================================
+
+The pipeline, in these letters::
+
+    frames (B, T, C, H, W) -> encoder -> (B, T, N, D) -> projector -> (B, T, N, E)
+      -> reducer -> (B, L, E) -> separators -> (B, L', E) -> splice -> (B, S, E) -> LLM
+"""
+
+Grid = tuple[int, int]
+"""A patch grid ``(h, w)``: rows and columns of patches in one frame."""
+
+__all__ = ["Grid"]
