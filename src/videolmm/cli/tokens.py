@@ -8,6 +8,7 @@ Examples::
 """
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import hydra
 from hydra.utils import instantiate
@@ -29,7 +30,7 @@ def _frames(frames: list[int]) -> str:
     """Compact frame list: ``0-2``, ``0,3,..,9``, ``1,2,4,..,62``."""
     if len(frames) == 1:
         return str(frames[0])
-    steps = {b - a for a, b in zip(frames, frames[1:], strict=False)}
+    steps = {b - a for a, b in pairwise(frames)}
     if steps == {1}:
         return f"{frames[0]}-{frames[-1]}"
     if len(steps) == 1 and len(frames) > 3:

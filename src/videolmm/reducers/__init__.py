@@ -1,4 +1,4 @@
-"""Visual token reducers: pure ``nn.Module``s mapping patches (B, T, N, D) to tokens (B, L, D).
+"""Visual token reducers: pure ``nn.Module`` classes mapping patches (B, T, N, D) to tokens (B, L, D).
 
 Every reducer takes ``forward(x, grid)`` with ``N = h * w`` and has ``num_tokens(T, grid)``,
 ``segments(T, grid)`` and ``min_frames``. Exact reference behaviours are in each class docstring.

@@ -5,7 +5,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor, nn
 
-from videolmm.reducers.base import Segment, check_frames, check_grid, check_patches, count_tokens
+from videolmm.reducers.base import Pathway, Segment, check_frames, check_grid, check_patches, count_tokens
 from videolmm.reducers.pooling import check_mode, check_stride, pool_frames, pooled_grid
 from videolmm.shapes import Grid
 
@@ -63,13 +63,17 @@ class LlavaVideoSlowFast(nn.Module):
         slow = pooled_grid(grid, self.stride, self.mode)
         fast = pooled_grid(grid, 2 * self.stride, self.mode) if num_frames > 1 and self.slow_every > 1 else None
         return tuple(
-            Segment(range(t, t + 1), *slow, "slow") if t % self.slow_every == 0 else Segment(range(t, t + 1), *fast, "fast")
+            Segment(range(t, t + 1), *(slow if t % self.slow_every == 0 else fast), _pathway(t, self.slow_every))
             for t in range(num_frames)
         )
 
     def num_tokens(self, num_frames: int, grid: Grid) -> int:
         """Slow frames x ``a*a`` plus fast frames x ``b*b``."""
         return count_tokens(self.segments(num_frames, grid))
+
+
+def _pathway(t: int, slow_every: int) -> Pathway:
+    return "slow" if t % slow_every == 0 else "fast"
 
 
 @lru_cache(maxsize=64)
