@@ -34,7 +34,7 @@ if [ ! -f "$venv/.complete" ]; then
   log "creating $venv (a fresh machine takes 2-3 minutes)"
   rm -rf "$venv"; mkdir -p "$(dirname "$venv")"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade "pip>=24" hatchling >&2
+  "$venv/bin/pip" install -q --upgrade "pip>=24" hatchling editables >&2   # editables: --no-build-isolation reinstalls below
   "$venv/bin/pip" install -q -c "$cons" -e ".[${extras}]" >&2
   "$venv/bin/pip" install -q --no-deps -c "$cons" -r requirements-test-assets.txt >&2
   touch "$venv/.complete"

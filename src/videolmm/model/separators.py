@@ -76,7 +76,7 @@ class Separators(nn.Module):
         if self.newline is None and self.marker is None:
             return x
         B, _, E = x.shape
-        vectors = [v for v in (self.newline, self.marker) if v is not None]
+        vectors: list[Tensor] = [v for v in (self.newline, self.marker) if v is not None]
         extra = torch.stack(vectors).to(x.dtype).unsqueeze(0).expand(B, -1, E)  # (B, 1 or 2, E)
         table = torch.cat([x, extra], dim=1)  # (B, L + 1 or 2, E): visual tokens, newline, marker
         index = torch.tensor(_layout(segments, self.position, self.slowfast_marker), device=x.device)

@@ -5,6 +5,7 @@ sequence of visual tokens (B, L, D). Its ``segments`` describe that sequence as 
 blocks (which frames, rows x cols, slow or fast pathway) so that separators can be placed.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -62,7 +63,7 @@ def count_tokens(segments: tuple[Segment, ...]) -> int:
     return sum(s.num_tokens for s in segments)
 
 
-def check_grid(grid: Grid) -> Grid:
+def check_grid(grid: Sequence[int]) -> Grid:
     """Return ``grid`` as a pair of positive ints, or raise `ValueError`."""
     if isinstance(grid, int) or len(grid) != 2 or any(int(g) < 1 for g in grid):
         raise ValueError(f"grid must be a pair (h, w) of positive ints, got {grid!r}")

@@ -2,6 +2,8 @@
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from einops import rearrange
 from torch import Tensor, nn
 
 from videolmm.reducers.base import Segment, check_frames, check_grid, check_patches, count_tokens, frame_segments
@@ -52,7 +54,9 @@ class LitaSlowFast(nn.Module):
         """
         grid = check_patches(x, grid, self.min_frames, type(self).__name__)
         if self.fast_stride is None:
-            fast = x.mean(dim=2)  # (B, T, N, D) -> (B, T, D)
+            # avg_pool2d over the whole grid: the mean of x over N, ~10x faster than x.mean(2) for bfloat16 on CPU
+            frames = rearrange(x, "b t (h w) d -> (b t) d h w", h=grid[0], w=grid[1])  # -> (B*T, D, h, w)
+            fast = rearrange(F.avg_pool2d(frames, grid), "(b t) d 1 1 -> b t d", b=x.shape[0])  # -> (B, T, D)
         else:
             fast = pool_frames(x, grid, self.fast_stride, "avg").flatten(1, 2)  # -> (B, T*f, D)
         index = torch.tensor(lita_slow_frames(x.shape[1], self.num_slow_frames), device=x.device)

@@ -50,8 +50,10 @@ class LlavaVideoSlowFast(nn.Module):
         fast_frames = _fast_frames(T, self.slow_every)
         if not fast_frames:
             return slow.flatten(1, 2)  # (B, T, a*a, D) -> (B, L, D)
-        fast_index = torch.tensor(fast_frames, device=x.device)
-        fast = pool_frames(x.index_select(1, fast_index), grid, 2 * self.stride, self.mode)  # (B, T_fast, b*b, D)
+        # Pooling every frame at 2p and keeping the fast ones reads the input once; gathering the fast frames
+        # first would copy two thirds of it.
+        fast = pool_frames(x, grid, 2 * self.stride, self.mode)  # (B, T, b*b, D)
+        fast = fast.index_select(1, torch.tensor(fast_frames, device=x.device))  # -> (B, T_fast, b*b, D)
         blocks = torch.cat([slow.flatten(1, 2), fast.flatten(1, 2)], dim=1)  # slow block, then fast block
         order = _time_order(T, self.slow_every, slow.shape[2], fast.shape[2])
         return blocks.index_select(1, torch.tensor(order, device=x.device))  # -> frames in time order
@@ -61,7 +63,7 @@ class LlavaVideoSlowFast(nn.Module):
         check_frames(num_frames, self.min_frames, type(self).__name__)
         grid = check_grid(grid)
         slow = pooled_grid(grid, self.stride, self.mode)
-        fast = pooled_grid(grid, 2 * self.stride, self.mode) if num_frames > 1 and self.slow_every > 1 else None
+        fast = pooled_grid(grid, 2 * self.stride, self.mode) if num_frames > 1 and self.slow_every > 1 else slow
         return tuple(
             Segment(range(t, t + 1), *(slow if t % self.slow_every == 0 else fast), _pathway(t, self.slow_every))
             for t in range(num_frames)

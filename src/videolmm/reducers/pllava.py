@@ -45,9 +45,14 @@ class Pllava3DPool(nn.Module):
         repeats = self._repeats(x.shape[1])
         if repeats > 1:
             x = x.repeat_interleave(repeats, dim=1)[:, : self.output_size[0]]  # (B, T, N, D) -> (B, t_out, N, D)
-        y = rearrange(x, "b t (h w) d -> b d t h w", h=h, w=w)  # (B, T, N, D) -> (B, D, T, h, w)
-        y = F.adaptive_avg_pool3d(y, self.output_size)  # -> (B, D, t_out, rows, cols)
-        return rearrange(y, "b d t h w -> b (t h w) d")  # -> (B, L, D)
+        # Adaptive 3-D average pooling is separable (each bin is a box): pool space, then time. Both steps run
+        # on channels-last views, several times faster on CPU than adaptive_avg_pool3d, and equal to it.
+        t_out, rows, cols = self.output_size
+        y = rearrange(x, "b t (h w) d -> (b t) d h w", h=h, w=w)  # (B, T, N, D) -> (B*T, D, h, w)
+        y = F.adaptive_avg_pool2d(y, (rows, cols))  # -> (B*T, D, rows, cols)
+        y = rearrange(y, "(b t) d r c -> b d t (r c)", b=x.shape[0])  # -> (B, D, T, rows*cols)
+        y = F.adaptive_avg_pool2d(y, (t_out, rows * cols))  # time bins only -> (B, D, t_out, rows*cols)
+        return rearrange(y, "b d t m -> b (t m) d")  # -> (B, L, D)
 
     def segments(self, num_frames: int, grid: Grid) -> tuple[Segment, ...]:
         """One ``rows x cols`` segment per output time step, naming the input frames it averages."""
