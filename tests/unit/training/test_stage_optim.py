@@ -1,5 +1,6 @@
 """Stages, parameter groups and schedules on a toy model with the VideoLMM component names."""
 
+import itertools
 import math
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_cosine_schedule_warms_up_linearly_then_decays_to_min():
     assert rates[3] == pytest.approx(1.0)
     assert rates[3 + 97 // 2] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 48 / 97)))
     assert rates[-1] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 96 / 97)))
-    assert all(a >= b for a, b in zip(rates[3:], rates[4:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(rates))
 
 
 def test_schedule_configs_build_with_the_total_steps():
