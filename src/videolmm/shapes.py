@@ -22,6 +22,6 @@ The pipeline, in these letters::
 """
 
 Grid = tuple[int, int]
-"""A patch grid ``(h, w)``: rows and columns of patches in one frame."""
+"""Rows and columns ``(h, w)`` of the patch grid of one frame."""
 
 __all__ = ["Grid"]

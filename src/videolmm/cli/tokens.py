@@ -20,6 +20,8 @@ from videolmm.reducers import Segment, TokenReducer
 from videolmm.reducers.base import check_grid
 from videolmm.shapes import Grid
 
+__all__ = ["format_budget", "main", "parse_grid"]
+
 
 def parse_grid(grid: int | Sequence[int]) -> Grid:
     """``27`` or ``[27, 27]`` -> ``(27, 27)``."""

@@ -35,7 +35,7 @@ class Segment:
 
     @property
     def num_tokens(self) -> int:
-        """Tokens in the block: ``rows * cols``."""
+        """The number of tokens in the block, ``rows * cols``."""
         return self.rows * self.cols
 
 

@@ -11,6 +11,9 @@ class Identity(nn.Module):
 
     min_frames = 1
 
+    def __init__(self) -> None:
+        super().__init__()
+
     def forward(self, x: Tensor, grid: Grid) -> Tensor:
         """Flatten frames.
 
