@@ -23,7 +23,8 @@ def _bin(tool: str) -> str:
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """Ruff with the explicit rule set of pyproject.toml."""
-    session.run(_bin("ruff"), "check", "src", "tests", "benchmarks", "noxfile.py", "docs/conf.py", "docs/_ext", *session.posargs)
+    paths = ["src", "tests", "benchmarks", "noxfile.py", "docs/conf.py", "docs/_ext"]
+    session.run(_bin("ruff"), "check", *paths, *session.posargs)
 
 
 @nox.session(venv_backend="none")
