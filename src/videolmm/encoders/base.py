@@ -1,0 +1,111 @@
+"""What every vision encoder shares: the `VisionEncoder` contract and frame batching.
+
+An encoder maps frames (B, T, C, H, W) to patch features (B, T, N, D) with ``N = h * w``.
+Frames are encoded as ``B * T`` independent images, optionally ``chunk_size`` images at a
+time so that inference on long videos keeps activation memory bounded.
+"""
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import torch
+from einops import rearrange
+from torch import Tensor, nn
+
+from videolmm.shapes import Grid
+
+
+@runtime_checkable
+class VisionEncoder(Protocol):
+    """The encoder contract.
+
+    Attributes:
+        embed_dim: ``D``, the width of the patch features.
+        image_size: Side in pixels of the square frames the encoder accepts.
+        patch_size: Side in pixels of one patch.
+        num_channels: ``C`` of the frames.
+        block_classes: The repeated block types (for sharding and activation checkpointing).
+    """
+
+    embed_dim: int
+    image_size: int
+    patch_size: int
+    num_channels: int
+    block_classes: tuple[type[nn.Module], ...]
+
+    def grid(self, image_size: int) -> Grid:
+        """The patch grid ``(h, w)`` of a square frame of ``image_size`` pixels."""
+        ...
+
+    def forward(self, frames: Tensor) -> Tensor:
+        """Encode (B, T, C, H, W) frames to (B, T, N, D) patches."""
+        ...
+
+
+def patch_grid(image_size: int, patch_size: int) -> Grid:
+    """``(image_size // patch_size,) * 2``: a strided patch convolution drops the remainder (384 / 14 -> 27)."""
+    side = image_size // patch_size
+    if side < 1:
+        raise ValueError(f"image_size {image_size} is smaller than patch_size {patch_size}")
+    return side, side
+
+
+def kept_layers(num_layers: int, select_layer: int) -> int:
+    """Transformer layers needed to produce ``hidden_states[select_layer]`` of a ``num_layers`` tower.
+
+    ``hidden_states`` has ``num_layers + 1`` entries (index 0 is the embedding output), so
+    ``select_layer=-1`` keeps every layer and ``-2`` drops the last one (LLaVA's CLIP setting).
+    """
+    kept = num_layers + 1 + select_layer if select_layer < 0 else select_layer
+    if not 1 <= kept <= num_layers:
+        raise ValueError(
+            f"select_layer={select_layer} picks no transformer layer of a {num_layers}-layer tower "
+            f"(valid: 1..{num_layers} or -{num_layers}..-1)"
+        )
+    return kept
+
+
+def check_chunk_size(chunk_size: int | None) -> int | None:
+    """Return ``chunk_size`` if it is ``None`` or a positive int, else raise `ValueError`."""
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be None or a positive int, got {chunk_size!r}")
+    return chunk_size
+
+
+def encode_frames(
+    frames: Tensor,
+    encode_images: Callable[[Tensor], Tensor],
+    *,
+    image_size: int,
+    num_channels: int,
+    chunk_size: int | None,
+    who: str,
+) -> Tensor:
+    """Check ``frames`` and encode them as ``B * T`` images, ``chunk_size`` at a time.
+
+    Args:
+        frames: Frames (B, T, C, H, W).
+        encode_images: Maps images (n, C, H, W) to patch features (n, N, D).
+        image_size: The frame side the encoder accepts (``H == W == image_size``).
+        num_channels: The ``C`` the encoder accepts.
+        chunk_size: Images per call of ``encode_images``; ``None`` encodes all at once.
+        who: Name used in error messages.
+
+    Shapes:
+        frames: (B, T, C, H, W) -> (B, T, N, D)
+    """
+    if frames.ndim != 5:
+        raise ValueError(f"{who} expects frames of shape (B, T, C, H, W), got rank {frames.ndim} {tuple(frames.shape)}")
+    B, T, C, H, W = frames.shape
+    if (num_channels, image_size, image_size) != (C, H, W):
+        raise ValueError(
+            f"{who} expects frames of {num_channels}x{image_size}x{image_size} (C x H x W), got {C}x{H}x{W}"
+        )
+    if B * T == 0:
+        raise ValueError(f"{who} got an empty batch of frames: B={B}, T={T}")
+    images = rearrange(frames, "b t c h w -> (b t) c h w")  # (B, T, C, H, W) -> (B*T, C, H, W)
+    if chunk_size is None or chunk_size >= B * T:
+        patches = encode_images(images)  # (B*T, N, D)
+    else:
+        patches = torch.cat([encode_images(chunk) for chunk in images.split(chunk_size)])  # (B*T, N, D)
+    return rearrange(patches, "(b t) n d -> b t n d", b=B)  # (B*T, N, D) -> (B, T, N, D)
