@@ -11,6 +11,10 @@ that needs no backward at all costs 1x.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from videolmm.model.videolmm import VideoLMM
 
 # Dense bfloat16 tensor-core peaks (no sparsity), FLOP/s: vendor data sheets, as torchtitan and Lightning list them.
 PEAK_BF16_FLOPS: dict[str, float] = {
@@ -60,3 +64,47 @@ def pass_factor(trainable: bool, input_needs_grad: bool) -> int:
 def mfu(flops_per_step: float, step_seconds: float, peak: float, devices: int = 1) -> float:
     """Model FLOPs utilisation: achieved FLOP/s over ``devices * peak``."""
     return flops_per_step / step_seconds / (devices * peak)
+
+
+class VideoLMMFlops:
+    """FLOPs of one training micro-batch of a `VideoLMM`, by component.
+
+    Encoder: a transformer over ``h*w`` patches per frame; projector: ``2 * P`` per projected
+    token (every patch when it runs before the reducer, every visual token otherwise); LLM: a
+    transformer over each sample's real length. Pass factors follow the stage: a frozen
+    component still pays a backward for its input when something before it trains.
+
+    Args:
+        model: The `VideoLMM` (its encoder, projector, llm and reducer are read, not run).
+        trainable: Component name -> whether it trains (the stage's ``trainable``).
+    """
+
+    def __init__(self, model: "VideoLMM", trainable: dict[str, bool]) -> None:
+        enc, llm = model.encoder, model.llm
+        enc_blocks = sum(isinstance(m, tuple(enc.block_classes)) for m in enc.modules())
+        llm_blocks = sum(isinstance(m, tuple(llm.block_classes)) for m in llm.modules())
+        embedding = llm.model.get_input_embeddings().weight
+        llm_params = sum(p.numel() for p in llm.parameters() if p is not embedding)
+        if llm.tied:
+            llm_params += embedding.numel()  # the tied LM head still multiplies
+        self.encoder = TransformerCost(sum(p.numel() for p in enc.parameters()), enc_blocks, enc.embed_dim)
+        self.llm = TransformerCost(llm_params, llm_blocks, llm.hidden_size)
+        self.projector_params = sum(p.numel() for p in model.projector.parameters())
+        self.patches_per_frame = model.grid[0] * model.grid[1]
+        self.projects_patches = model.reduce_after_projector
+        self.video_token_id = model.video_token_id
+        train = {name: bool(trainable.get(name, False)) for name in ("encoder", "projector", "separators", "llm")}
+        self.factor = {
+            "encoder": pass_factor(train["encoder"], False),
+            "projector": pass_factor(train["projector"], train["encoder"]),
+            "llm": pass_factor(train["llm"], train["encoder"] or train["projector"] or train["separators"]),
+        }
+
+    def __call__(self, frames: int, lengths: list[int], visual_tokens: int) -> dict[str, float]:
+        """FLOPs per component for a micro-batch of ``frames`` frames and samples of ``lengths`` tokens."""
+        projected = frames * self.patches_per_frame if self.projects_patches else visual_tokens
+        return {
+            "encoder": self.factor["encoder"] * self.encoder.forward_flops([self.patches_per_frame] * frames),
+            "projector": self.factor["projector"] * 2.0 * self.projector_params * projected,
+            "llm": self.factor["llm"] * self.llm.forward_flops(lengths),
+        }

@@ -28,12 +28,14 @@ def param_groups(model: nn.Module, stage: Stage, lr: float, weight_decay: float)
         for decay in (True, False):
             chosen = [p for p in params if (id(p) not in skip) == decay]
             if chosen:
-                groups.append({
-                    "params": chosen,
-                    "lr": lr * stage.lr_multiplier(name),
-                    "weight_decay": weight_decay if decay else 0.0,
-                    "name": f"{name}{'' if decay else '.no_decay'}",
-                })
+                groups.append(
+                    {
+                        "params": chosen,
+                        "lr": lr * stage.lr_multiplier(name),
+                        "weight_decay": weight_decay if decay else 0.0,
+                        "name": f"{name}{'' if decay else '.no_decay'}",
+                    }
+                )
     if not groups:
         raise ValueError(f"stage {stage.name!r} leaves no trainable parameter")
     return groups
@@ -44,5 +46,3 @@ def build_optimizer(
 ) -> torch.optim.Optimizer:
     """``optimizer(param_groups(...))``; ``optimizer`` is a partial such as ``torch.optim.AdamW(betas=...)``."""
     return optimizer(param_groups(model, stage, lr, weight_decay), lr=lr)
-
-

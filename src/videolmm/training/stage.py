@@ -37,13 +37,18 @@ class Stage:
             raise ValueError(f"stage {self.name!r}: learning-rate multipliers must be positive, got {self.lr_mult}")
 
     def check_components(self, model: nn.Module) -> None:
-        """Raise `ValueError` unless the stage names exactly the model's components with parameters."""
+        """Raise `ValueError` unless the stage names every component with parameters, and only model children.
+
+        A child without parameters (a reducer, separators at ``position="none"``) may be named or not.
+        """
         have = set(components(model))
+        children = {name for name, _ in model.named_children()}
         named = set(self.trainable)
-        if have != named:
+        missing, unknown = have - named, named - children
+        if missing or unknown:
             raise ValueError(
                 f"stage {self.name!r} names components {sorted(named)} but the model's components with parameters "
-                f"are {sorted(have)} (missing: {sorted(have - named)}, unknown: {sorted(named - have)})"
+                f"are {sorted(have)} (missing: {sorted(missing)}, unknown: {sorted(unknown)})"
             )
 
     def apply(self, model: nn.Module) -> str:

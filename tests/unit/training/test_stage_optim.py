@@ -117,7 +117,7 @@ def test_cosine_schedule_warms_up_linearly_then_decays_to_min():
     assert rates[3] == pytest.approx(1.0)
     assert rates[3 + 97 // 2] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 48 / 97)))
     assert rates[-1] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 96 / 97)))
-    assert all(a >= b for a, b in itertools.pairwise(rates))
+    assert all(a >= b for a, b in itertools.pairwise(rates[3:]))
 
 
 def test_schedule_configs_build_with_the_total_steps():
