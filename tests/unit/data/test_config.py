@@ -38,7 +38,7 @@ REQUIRED = {"webdataset": ["data.shards.train='/nowhere/shard-{000000..000001}.t
 
 @pytest.mark.parametrize("option", DATA)
 def test_data_options_build_a_datamodule(option, qwen_tokenizer):
-    cfg = config([f"+data={option}", "+frames=tiny", *REQUIRED.get(option, [])])
+    cfg = config([f"+data={option}", "+frames=tiny", "+encoder=tiny", *REQUIRED.get(option, [])])
     dm = instantiate(cfg.data, tokenizer=qwen_tokenizer, budget=VisualBudget(SpatialPool(stride=2), None, BUDGET_GRID))
     assert isinstance(dm, VideoDataModule)
     assert dm.processor.frames.num_frames == 8

@@ -29,7 +29,14 @@ INSTRUCTIONS: dict[str, str] = {
 """The last line of a multiple-choice prompt, per answer format."""
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
+RECORD_VERSION = 2
+"""Bumped when the generated records change, so cached shards of an older layout are regenerated."""
 LETTERS = "ABCDEFGH"
+
+
+def _reply(option: str, letter: str, answer_format: str) -> str:
+    """The assistant's reply naming ``option`` in ``answer_format``: ``"right (B)"``, ``"B"`` or ``"right"``."""
+    return {"word_letter": f"{option} ({letter})", "letter": letter, "word": option}[answer_format]
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,8 @@ class SyntheticSample:
 
     Attributes:
         key: Shard key (``{split}-{index:06d}``).
-        record: The annotation record (LLaVA-Video-178K layout plus kind, options and answer).
+        record: The annotation record (LLaVA-Video-178K layout plus kind, options, answer and
+            ``candidates``: the reply each option would get, for closed-set scoring).
         video: The encoded mp4.
     """
 
@@ -98,6 +106,7 @@ class TemporalBenchmark:
     def settings(self) -> dict[str, Any]:
         """Every knob (what a manifest records to tell whether shards are up to date)."""
         return {
+            "record_version": RECORD_VERSION,
             "seed": self.seed,
             "size": self.size,
             "num_frames": self.num_frames,
@@ -143,12 +152,13 @@ class TemporalBenchmark:
             letter = LETTERS[options.index(question.answer)]
             lines = [f"{LETTERS[i]}. {option}" for i, option in enumerate(options)]
             prompt = "\n".join([question.text, *lines, INSTRUCTIONS[self.answer_format]])
-            reply = {"word_letter": f"{question.answer} ({letter})", "letter": letter, "word": question.answer}
-            record.update(format="multiple_choice", options=options, answer_letter=letter)
-            answer = reply[self.answer_format]
+            replies = [_reply(option, LETTERS[i], self.answer_format) for i, option in enumerate(options)]
+            record.update(format="multiple_choice", options=options, answer_letter=letter, candidates=replies)
+            answer = replies[options.index(question.answer)]
         else:
             prompt, answer = question.text, question.answer
-            record.update(format="open_ended", options=list(question.options))
+            options = list(question.options)
+            record.update(format="open_ended", options=options, candidates=options)
         record["conversations"] = [{"from": "human", "value": f"<video>\n{prompt}"}, {"from": "gpt", "value": answer}]
         return record
 

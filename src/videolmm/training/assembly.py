@@ -1,0 +1,107 @@
+"""From a composed ``train`` config to the objects of a run: data, module, trainer, resume point.
+
+Every piece is built explicitly from its config group (no registry lookups, no name sniffing);
+`videolmm.cli.train` calls these in order. Components are not built here, except the encoder on
+the meta device to read its patch grid (no memory, no weights).
+"""
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from omegaconf import DictConfig, OmegaConf
+
+from videolmm.data.datamodule import VideoDataModule
+from videolmm.data.sample import VisualBudget
+from videolmm.shapes import Grid
+from videolmm.training.callbacks import ThroughputMonitor
+from videolmm.training.module import VideoLMMModule
+
+log = logging.getLogger("videolmm.train")
+
+MODEL_KEYS = ("encoder", "reducer", "projector", "separators", "llm", "video_token_id", "reduce_after_projector")
+"""The part of the ``train`` config that `videolmm.model.build_model` reads."""
+
+
+def encoder_grid(cfg: DictConfig) -> Grid:
+    """The encoder's patch grid, from a meta-device build (nothing is allocated)."""
+    with torch.device("meta"):
+        encoder = instantiate(cfg.encoder)
+    return encoder.grid(encoder.image_size)
+
+
+def build_datamodule(cfg: DictConfig) -> VideoDataModule:
+    """The DataModule of ``cfg.data``, with the model's visual budget; checks the placeholder id."""
+    budget = VisualBudget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), encoder_grid(cfg))
+    data = instantiate(cfg.data, budget=budget)
+    placeholder = data.processor.chat.placeholder_id
+    if placeholder != cfg.video_token_id:
+        raise ValueError(
+            f"video_token_id={cfg.video_token_id} but the data tokenizer's {cfg.data.placeholder_token} is "
+            f"{placeholder}: set video_token_id={placeholder}"
+        )
+    return data
+
+
+def build_module(cfg: DictConfig) -> VideoLMMModule:
+    """The LightningModule; the model itself is built later, in ``configure_model``."""
+    return VideoLMMModule(
+        model=OmegaConf.masked_copy(cfg, list(MODEL_KEYS)),
+        stage=instantiate(cfg.stage),
+        optimizer=instantiate(cfg.optim),
+        scheduler=instantiate(cfg.scheduler),
+        **cfg.module,
+    )
+
+
+def build_trainer(cfg: DictConfig) -> L.Trainer:
+    """The Trainer of ``cfg.trainer`` with the run's strategy, checkpoints, logger and callbacks."""
+    run_dir = Path(cfg.run_dir)
+    checkpoints = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="step-{step:07d}",
+        auto_insert_metric_name=False,
+        every_n_train_steps=cfg.checkpoint.every_n_train_steps,
+        save_top_k=cfg.checkpoint.keep,
+        monitor="step",
+        mode="max",
+        save_last=True,
+    )
+    callbacks = [checkpoints, ThroughputMonitor(window=cfg.log.throughput_window), LearningRateMonitor("step")]
+    return instantiate(
+        cfg.trainer,
+        strategy=instantiate(cfg.strategy),
+        callbacks=callbacks,
+        logger=CSVLogger(run_dir, name="logs"),  # logs/version_N: one folder per attempt, resumes included
+        default_root_dir=run_dir,
+    )
+
+
+def fit(cfg: DictConfig) -> tuple[VideoLMMModule, VideoDataModule, L.Trainer]:
+    """Seed, build, and train (resuming as ``cfg.resume`` says)."""
+    L.seed_everything(cfg.seed, workers=True)
+    data = build_datamodule(cfg)
+    module = build_module(cfg)
+    trainer = build_trainer(cfg)
+    trainer.fit(module, datamodule=data, ckpt_path=resume_checkpoint(cfg))
+    return module, data, trainer
+
+
+def resume_checkpoint(cfg: DictConfig) -> str | None:
+    """The checkpoint to resume from: ``resume=auto`` takes ``run_dir/checkpoints/last.ckpt`` when present."""
+    if cfg.resume in (None, "never"):
+        return None
+    if cfg.resume == "auto":
+        last = Path(cfg.run_dir) / "checkpoints" / "last.ckpt"
+        if last.exists():
+            log.info("resuming from %s", last)
+            return str(last)
+        return None
+    path = Path(cfg.resume)
+    if not path.exists():
+        raise FileNotFoundError(f"resume={cfg.resume}: no such checkpoint")
+    return str(path)
