@@ -35,12 +35,12 @@ def test_ddp_two_processes_train_checkpoint_and_score(tmp_path):
 
 
 def test_fsdp2_two_processes_shard_train_and_resume(tmp_path):
-    result = train(tmp_path, "strategy=fsdp2", "strategy.data_parallel_size=2", "module.fsdp_param_dtype=null", "evaluate.split=null")
+    fsdp2 = ["strategy=fsdp2", "strategy.data_parallel_size=2", "module.fsdp_param_dtype=null", "evaluate.split=null"]
+    result = train(tmp_path, *fsdp2)
     assert result.returncode == 0, result.stderr[-3000:]
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     assert last.is_dir()  # torch distributed checkpoint: a folder with a file per rank
     assert len(list(last.glob("*.distcp"))) == 2
-    resumed = train(tmp_path, "strategy=fsdp2", "strategy.data_parallel_size=2", "module.fsdp_param_dtype=null", "evaluate.split=null",
-                    "trainer.max_steps=6")
+    resumed = train(tmp_path, *fsdp2, "trainer.max_steps=6")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Restored all states" in resumed.stdout + resumed.stderr
