@@ -1,4 +1,4 @@
-"""Language models: an adapter over ``transformers`` causal LMs and the loss over its LM head.
+"""Language models: an adapter over ``transformers`` causal LMs, the loss over its LM head, packing, attention.
 
 `CausalLM` is imported on first use, so that importing the loss (and `videolmm.model`) does not
 import ``transformers``.
@@ -6,12 +6,27 @@ import ``transformers``.
 
 from typing import TYPE_CHECKING, Any
 
+from videolmm.llm.attention import SDPA_PRIORITY, describe_attention, sdpa_priority
+from videolmm.llm.head_loss import ChunkedCrossEntropy, HeadLoss, LigerCrossEntropy, PlainCrossEntropy
 from videolmm.llm.loss import IGNORE_INDEX, causal_lm_loss
+from videolmm.llm.packing import PackedSequences
 
 if TYPE_CHECKING:
     from videolmm.llm.causal_lm import CausalLM
 
-__all__ = ["IGNORE_INDEX", "CausalLM", "causal_lm_loss"]
+__all__ = [
+    "IGNORE_INDEX",
+    "SDPA_PRIORITY",
+    "CausalLM",
+    "ChunkedCrossEntropy",
+    "HeadLoss",
+    "LigerCrossEntropy",
+    "PackedSequences",
+    "PlainCrossEntropy",
+    "causal_lm_loss",
+    "describe_attention",
+    "sdpa_priority",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -44,6 +44,7 @@ def apply_activation_checkpointing(model: nn.Module) -> int:
 def shard_model(
     model: nn.Module,
     mesh: DeviceMesh,
+    root: nn.Module | None = None,
     param_dtype: str | None = None,
     reduce_dtype: str = "float32",
     cpu_offload: bool = False,
@@ -53,6 +54,9 @@ def shard_model(
     Args:
         model: The model, after activation checkpointing if any.
         mesh: The data-parallel mesh.
+        root: The module whose ``forward`` runs the whole computation (embedding, towers, head and
+            loss), sharded last as the root unit so that every parameter outside the blocks is
+            gathered for all of it; ``model`` itself when ``None``.
         param_dtype: Dtype of the gathered parameters in forward/backward (``None`` keeps theirs).
         reduce_dtype: Dtype of the gradient reduce-scatter.
         cpu_offload: Keep sharded parameters, gradients and optimizer state in CPU memory.
@@ -65,5 +69,5 @@ def shard_model(
     blocks = [m for m in model.modules() if isinstance(m, classes)]
     for block in blocks:
         fully_shard(block, mesh=mesh, mp_policy=policy, offload_policy=offload)
-    fully_shard(model, mesh=mesh, mp_policy=policy, offload_policy=offload)
+    fully_shard(model if root is None else root, mesh=mesh, mp_policy=policy, offload_policy=offload)
     return len(blocks)
