@@ -14,6 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from videolmm.config import exit_on_invalid_config
 from videolmm.eval.choice import score_split
 from videolmm.training.assembly import fit
 
@@ -25,6 +26,7 @@ log = logging.getLogger("videolmm.train")
 @hydra.main(version_base="1.3", config_path="pkg://videolmm.conf", config_name="train")
 def main(cfg: DictConfig) -> None:
     """Compose, train, then score ``evaluate.split`` and write ``run_dir/eval.json``."""
+    exit_on_invalid_config(cfg)  # before any data generation or model building
     module, data, trainer = fit(cfg)
     if cfg.evaluate.split is None or not trainer.is_global_zero:
         return

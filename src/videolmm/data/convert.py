@@ -1,6 +1,7 @@
 """LLaVA-Video-178K-style annotations + video files -> WebDataset shards and ``manifest.json``.
 
-Each good record becomes ``{key}.{ext}`` (the video file's own bytes and container) and
+Each good record becomes ``{key}.{ext}`` (the video file's own bytes and container; ``ext`` is the
+file's extension when it is one of `videolmm.data.sample.VIDEO_EXTENSIONS`, else ``mp4``) and
 ``{key}.json`` (the checked record, ``<image>`` rewritten to ``<video>``, plus ``video_info``); keys
 are the record's position, zero-padded (``000000042``). Bad records are skipped and counted by
 reason, with the first examples of each reason in the manifest, or stop the run in strict mode.
@@ -18,9 +19,11 @@ from videolmm.data.decode import PyAVDecoder, VideoDecoder, VideoInfo, check_sou
 from videolmm.data.errors import BadSampleError, SkipCounter
 from videolmm.data.frames import FrameSelection
 from videolmm.data.records import parse_record, resolve_video
+from videolmm.data.sample import VIDEO_EXTENSIONS
 from videolmm.data.shards import Manifest, ShardWriter
 
 EXAMPLES_PER_REASON = 20
+NOT_UTF8 = "record {} holds text that is not UTF-8"
 
 
 class EveryFrame:
@@ -36,22 +39,42 @@ class EveryFrame:
 def load_annotations(path: str | Path) -> Iterator[tuple[int, Any]]:
     """``(position, value)`` of every record in a JSON list or a JSON-lines file.
 
-    A JSON-lines line that does not parse is yielded as a `BadSampleError` value (``bad_json``).
+    A JSON-lines line that is not UTF-8 or does not parse, and a record holding text that is not
+    UTF-8, are yielded as `BadSampleError` values (``bad_json``); the other records still load.
     """
     path = Path(path)
     if path.suffix == ".jsonl":
-        with path.open() as lines:
+        with path.open("rb") as lines:
             for position, line in enumerate(lines):
                 if line.strip():
-                    try:
-                        yield position, json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield position, BadSampleError("bad_json", f"line {position + 1}: {error}")
+                    yield position, _json_line(line, position)
         return
-    data = json.loads(path.read_text())
+    try:  # undecodable bytes become lone surrogates, so that only the records holding them are refused
+        data = json.loads(path.read_bytes().decode("utf-8", errors="surrogateescape"))
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{path} is not a JSON document: {type(error).__name__}: {error}") from None
     if not isinstance(data, list):
         raise ValueError(f"{path} must hold a JSON list of records, got {type(data).__name__}")
-    yield from enumerate(data)
+    for position, value in enumerate(data):
+        yield position, value if _is_unicode(value) else BadSampleError("bad_json", NOT_UTF8.format(position))
+
+
+def _json_line(line: bytes, position: int) -> Any:
+    """One JSON-lines record, or a `BadSampleError` saying why it is not one."""
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, over-long integers, nesting too deep
+        return BadSampleError("bad_json", f"line {position + 1}: {type(error).__name__}: {error}")
+    return value if _is_unicode(value) else BadSampleError("bad_json", NOT_UTF8.format(position))
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string in a decoded JSON value is valid Unicode (no lone surrogates)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def convert_record(
@@ -73,7 +96,9 @@ def convert_record(
         "height": info.height,
         "duration": round(info.duration, 3),
     }
-    extension = path.suffix.lower().lstrip(".") or "mp4"
+    extension = path.suffix.lower().lstrip(".")
+    if extension not in VIDEO_EXTENSIONS:  # the reader finds the video by these; decoders probe the bytes anyway
+        extension = "mp4"
     return {extension: data, "json": json.dumps(document).encode()}, info
 
 

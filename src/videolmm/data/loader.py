@@ -14,6 +14,9 @@ Workers are not persistent: each epoch starts them with its own seed and positio
 With several ranks each rank has its own state (``state["ranks"]``); a checkpoint written by rank 0
 only holds rank 0's, and other ranks refuse to resume from it rather than guess. Gather the states
 of all ranks (``merge_loader_states``) to resume a multi-GPU run exactly.
+
+A fresh epoch in which every sample is skipped raises `ValueError` with the counts by reason:
+under ``max_epochs=-1`` such epochs would otherwise follow one another forever.
 """
 
 import logging
@@ -158,6 +161,17 @@ class ResumableLoader:
             yield batch
         self._exhausted = True
         self._maybe_finish()
+        if self._yielded == 0 and not resume:
+            self._refuse_empty_epoch()
+
+    def _refuse_empty_epoch(self) -> None:
+        """A fresh epoch that yields nothing would repeat forever under ``max_epochs=-1``: stop with the counts."""
+        counts = self.skipped
+        detail = ", ".join(f"{reason} {n}" for reason, n in counts.items()) or "the shards hold no samples"
+        raise ValueError(
+            f"epoch {self.epoch} yielded no batch: {sum(counts.values())} samples skipped ({detail}); "
+            f"check the data and the config (every sample was refused)"
+        )
 
     def commit(self, batch: dict) -> dict:
         """Mark ``batch`` as consumed (removes ``_position`` from it); returns the batch."""

@@ -87,8 +87,8 @@ def parse_record_bytes(raw: bytes, key: str = "") -> VideoRecord:
     """`parse_record` of a UTF-8 JSON document (a shard's ``.json`` member)."""
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadSampleError("bad_json", f"not valid JSON: {error}", key) from None
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, over-long integers, nesting too deep
+        raise BadSampleError("bad_json", f"not valid JSON: {type(error).__name__}: {error}", key) from None
     return parse_record(data, key)
 
 
@@ -121,12 +121,25 @@ def resolve_video(video_root: str | Path, relative: str, key: str = "") -> Path:
 
     Raises:
         BadSampleError: ``outside_root`` for absolute paths, ``..`` escapes and symlinks leaving the root;
-            ``missing_video`` if the file does not exist.
+            ``missing_video`` if the file does not exist or the path cannot name one (a NUL byte, too long).
     """
     root = Path(video_root).resolve()
-    path = (root / relative).resolve()
-    if Path(relative).is_absolute() or not path.is_relative_to(root):
-        raise BadSampleError("outside_root", f"{relative!r} resolves to {path}, outside video_root {root}", key)
-    if not path.is_file():
-        raise BadSampleError("missing_video", f"no file at {path}", key)
+    try:
+        path = (root / relative).resolve()
+        inside = not Path(relative).is_absolute() and path.is_relative_to(root)
+        found = inside and path.is_file()
+    except (OSError, ValueError) as error:  # a NUL byte, a name too long for the file system, ...
+        why = error.strerror if isinstance(error, OSError) else str(error)
+        raise BadSampleError("missing_video", f"{_short(relative)!r} is not a usable path: {why}", key) from None
+    if not inside:
+        raise BadSampleError(
+            "outside_root", f"{_short(relative)!r} resolves to {_short(str(path))}, outside video_root {root}", key
+        )
+    if not found:
+        raise BadSampleError("missing_video", f"no file at {_short(str(path))}", key)
     return path
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """``text``, cut to ``limit`` characters with its length noted (for messages about hostile input)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -68,11 +68,37 @@ def split_member_name(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), extension.lower()
 
 
+class StrictTarInfo(tarfile.TarInfo):
+    """A tar header that must be whole: a shard cut short or with a damaged header is an error.
+
+    ``tarfile`` ends an archive silently, as if it were complete, when a header after the first
+    is missing (the file stops at a member boundary), cut short or fails its checksum; the samples
+    after it would vanish uncounted. Only the all-zero end-of-archive block ends a shard here.
+    """
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        """The next header, or `tarfile.ReadError` for a missing, truncated or invalid one."""
+        try:
+            return super().fromtarfile(tarfile_)
+        except tarfile.EOFHeaderError:
+            raise  # the end-of-archive marker: a complete shard
+        except (tarfile.EmptyHeaderError, tarfile.TruncatedHeaderError, tarfile.InvalidHeaderError) as error:
+            raise tarfile.ReadError(f"bad tar header at byte {tarfile_.offset}: {error or 'end of file'}") from None
+
+
 def read_shard(url: str) -> Iterator[RawSample]:
-    """The samples of one shard in file order; a shard that fails yields one `RawSample` with ``error``."""
+    """The samples of one shard in file order; a shard that fails yields one `RawSample` with ``error``.
+
+    The sample being assembled when the shard fails is dropped with the rest of the shard (its
+    members may be incomplete); the error carries its key.
+    """
     key, members = None, {}
     try:
-        with wds.gopen(url, "rb") as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
+        with (
+            wds.gopen(url, "rb") as stream,
+            tarfile.open(fileobj=stream, mode="r|*", tarinfo=StrictTarInfo) as tar,
+        ):
             for info in tar:
                 if not info.isfile():
                     continue

@@ -11,14 +11,20 @@ from pathlib import Path
 import lightning as L
 import torch
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.datamodule import VideoDataModule
 from videolmm.data.sample import VisualBudget
 from videolmm.shapes import Grid
-from videolmm.training.callbacks import ThroughputMonitor
+from videolmm.training.callbacks import GatherLoaderStates, ThroughputMonitor
+from videolmm.training.checkpoints import (
+    VerifiedModelCheckpoint,
+    check_safe_loading,
+    choose_resume_checkpoint,
+    verify_checkpoint,
+)
 from videolmm.training.module import VideoLMMModule
 
 log = logging.getLogger("videolmm.train")
@@ -61,7 +67,7 @@ def build_module(cfg: DictConfig) -> VideoLMMModule:
 def build_trainer(cfg: DictConfig) -> L.Trainer:
     """The Trainer of ``cfg.trainer`` with the run's strategy, checkpoints, logger and callbacks."""
     run_dir = Path(cfg.run_dir)
-    checkpoints = ModelCheckpoint(
+    checkpoints = VerifiedModelCheckpoint(  # atomic writes, verified weights-only loads (training/checkpoints.py)
         dirpath=run_dir / "checkpoints",
         filename="step-{step:07d}",
         auto_insert_metric_name=False,
@@ -70,8 +76,14 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
         monitor="step",
         mode="max",
         save_last=True,
+        enable_version_counter=False,  # a refused last.ckpt is overwritten, never kept beside a last-v1.ckpt
     )
-    callbacks = [checkpoints, ThroughputMonitor(window=cfg.log.throughput_window), LearningRateMonitor("step")]
+    callbacks = [
+        checkpoints,
+        GatherLoaderStates(),
+        ThroughputMonitor(window=cfg.log.throughput_window),
+        LearningRateMonitor("step"),
+    ]
     return instantiate(
         cfg.trainer,
         strategy=instantiate(cfg.strategy),
@@ -92,16 +104,27 @@ def fit(cfg: DictConfig) -> tuple[VideoLMMModule, VideoDataModule, L.Trainer]:
 
 
 def resume_checkpoint(cfg: DictConfig) -> str | None:
-    """The checkpoint to resume from: ``resume=auto`` takes ``run_dir/checkpoints/last.ckpt`` when present."""
+    """The checkpoint to resume from, verified (see `videolmm.training.checkpoints`).
+
+    ``resume=auto`` takes the verified checkpoint of ``run_dir/checkpoints`` with the highest step
+    (``last.ckpt`` unless it is damaged or older), warning about every file it refuses; a path given
+    explicitly must pass verification itself.
+
+    Raises:
+        FileNotFoundError: An explicit path that does not exist.
+        CheckpointError: An explicit checkpoint, or every candidate of ``auto``, is unusable.
+    """
     if cfg.resume in (None, "never"):
         return None
     if cfg.resume == "auto":
-        last = Path(cfg.run_dir) / "checkpoints" / "last.ckpt"
-        if last.exists():
-            log.info("resuming from %s", last)
-            return str(last)
+        chosen = choose_resume_checkpoint(Path(cfg.run_dir) / "checkpoints")
+    else:
+        chosen = Path(cfg.resume)
+        if not chosen.exists():
+            raise FileNotFoundError(f"resume={cfg.resume}: no such checkpoint")
+        verify_checkpoint(chosen)
+    if chosen is None:
         return None
-    path = Path(cfg.resume)
-    if not path.exists():
-        raise FileNotFoundError(f"resume={cfg.resume}: no such checkpoint")
-    return str(path)
+    check_safe_loading()
+    log.info("resuming from %s", chosen)
+    return str(chosen)

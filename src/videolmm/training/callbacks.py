@@ -1,4 +1,4 @@
-"""Training callbacks: throughput and MFU accounting."""
+"""Training callbacks: throughput and MFU accounting, loader positions of every rank in checkpoints."""
 
 import time
 from typing import Any
@@ -6,6 +6,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from videolmm.data.loader import merge_loader_states
 from videolmm.training.flops import VideoLMMFlops, mfu, peak_flops
 from videolmm.training.module import VideoLMMModule
 
@@ -85,3 +86,27 @@ class ThroughputMonitor(L.Callback):
             metrics["perf/mfu"] = mfu(t["flops"], seconds, self._peak)
         pl_module.log_dict(metrics, rank_zero_only=True)
         self._reset()
+
+
+class GatherLoaderStates(L.Callback):
+    """Put every rank's training-loader position into the checkpoint, so resume is exact on every rank.
+
+    Lightning saves the stateful train loader's ``state_dict()`` of the process that writes the
+    checkpoint; each rank of a `videolmm.data.ResumableLoader` only knows its own position. On
+    save, the positions of all ranks are gathered and merged (`merge_loader_states`); every
+    rank then finds its own on resume. A no-op in a single process.
+    """
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        """Gather and merge the loader states of all ranks (a collective: every rank runs it)."""
+        if trainer.world_size == 1:
+            return
+        fit_state = checkpoint["loops"]["fit_loop"]["state_dict"]
+        states = fit_state.get("combined_loader")  # absent when the loader keeps no state
+        if not states:
+            return
+        gathered: list[Any] = [None] * trainer.world_size
+        torch.distributed.all_gather_object(gathered, states)
+        fit_state["combined_loader"] = [
+            merge_loader_states([rank_states[i] for rank_states in gathered]) for i in range(len(states))
+        ]
