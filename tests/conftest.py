@@ -34,3 +34,14 @@ def package_file(package: str, *parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"test asset {path} is missing")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _enable_library_loggers():
+    """An in-process Hydra app may disable existing loggers; every test starts with videolmm's enabled."""
+    import logging
+
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if name.startswith("videolmm") and isinstance(logger, logging.Logger):
+            logger.disabled = False
+    yield

@@ -20,7 +20,7 @@ from videolmm.reducers import Segment, TokenReducer
 from videolmm.reducers.base import check_grid
 from videolmm.shapes import Grid
 
-__all__ = ["format_budget", "main", "parse_grid"]
+__all__ = ["format_budget", "grid_and_frames", "main", "parse_grid"]
 
 
 def parse_grid(grid: int | Sequence[int]) -> Grid:
@@ -88,12 +88,38 @@ def format_budget(
     return "\n".join(lines)
 
 
+def grid_and_frames(cfg: DictConfig) -> tuple[Grid, int, list[str]]:
+    """The patch grid and frame count of the config, and where they came from.
+
+    With an ``encoder`` option the grid is the encoder's, read from a meta-device build (nothing is
+    allocated); with a ``frames`` option T is what the sampler takes from a ``long_video_seconds``
+    clip at 30 fps. Otherwise ``grid`` and ``num_frames`` are used as given.
+    """
+    notes = []
+    grid, num_frames = parse_grid(cfg.grid), int(cfg.num_frames)
+    if "encoder" in cfg:  # an optional group: present only when chosen
+        import torch  # a meta-device build reads the geometry without allocating weights
+
+        with torch.device("meta"):
+            encoder = instantiate(cfg.encoder)
+        grid = encoder.grid(encoder.image_size)
+        notes.append(f"grid {grid[0]}x{grid[1]} from {type(encoder).__name__} at {encoder.image_size} px")
+    if "frames" in cfg:
+        sampler = instantiate(cfg.frames)
+        num_frames = len(sampler(int(cfg.long_video_seconds * 30), 30.0))
+        notes.append(f"T={num_frames} from {sampler!r} on a {cfg.long_video_seconds} s clip")
+    return grid, num_frames, notes
+
+
 @hydra.main(version_base="1.3", config_path="pkg://videolmm.conf", config_name="tokens")
 def main(cfg: DictConfig) -> None:
     """Compose the configuration, build the reducer and separators, print the budget."""
     reducer = instantiate(cfg.reducer)
     separators = instantiate(cfg.separators, dim=1)
-    print(format_budget(reducer, separators, cfg.num_frames, parse_grid(cfg.grid), cfg.paper_m, cfg.verbose))
+    grid, num_frames, notes = grid_and_frames(cfg)
+    for note in notes:
+        print(note)
+    print(format_budget(reducer, separators, num_frames, grid, cfg.paper_m, cfg.verbose))
 
 
 if __name__ == "__main__":

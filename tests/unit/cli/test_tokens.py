@@ -77,3 +77,24 @@ def test_console_script_reports_an_unknown_option_without_a_traceback(tmp_path: 
     assert result.returncode != 0
     assert "Could not find 'reducer/nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_encoder_and_frames_options_set_the_grid_and_frame_count():
+    from videolmm.cli.tokens import grid_and_frames
+
+    with initialize_config_module(config_module="videolmm.conf", version_base="1.3"):
+        cfg = compose(config_name="tokens", overrides=["encoder=siglip_so400m_p14_384", "frames=llava_video",
+                                                       "separators=grid"])
+    grid, num_frames, notes = grid_and_frames(cfg)
+    assert (grid, num_frames) == ((27, 27), 64)  # 384 px / 14 px patches; force_sample takes exactly 64
+    assert "SiglipEncoder at 384 px" in notes[0]
+    assert format_budget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), num_frames, grid).count(
+        "visual tokens: 11,648") == 1
+
+
+def test_clip_encoder_gives_the_24_grid():
+    from videolmm.cli.tokens import grid_and_frames
+
+    with initialize_config_module(config_module="videolmm.conf", version_base="1.3"):
+        cfg = compose(config_name="tokens", overrides=["encoder=clip_vit_l14_336", "frames=pllava", "reducer=pllava"])
+    assert grid_and_frames(cfg)[:2] == ((24, 24), 16)
