@@ -44,4 +44,3 @@ def _enable_library_loggers():
     for name, logger in logging.Logger.manager.loggerDict.items():
         if name.startswith("videolmm") and isinstance(logger, logging.Logger):
             logger.disabled = False
-    yield

@@ -106,3 +106,27 @@ def test_resume_never_and_explicit_paths(tmp_path):
 def test_a_placeholder_id_that_is_not_the_tokenizers_is_refused(tmp_path):
     with pytest.raises(ValueError, match=re.escape("video_token_id=7 but the data tokenizer's <|video_pad|> is 3")):
         build_datamodule(train_config(tmp_path, "video_token_id=7"))
+
+
+def test_export_writes_a_hf_llava_onevision_directory_that_loads_back(tmp_path):
+    from videolmm.checkpoint.hf_llava import from_hf_pretrained
+    from videolmm.config import train_config_problems
+
+    out = tmp_path / "hf"
+    cfg = train_config(tmp_path, "reducer=bilinear_2x2", "separators=end", "trainer.max_steps=2",
+                       f"export_hf_dir={out}")
+    assert train_config_problems(cfg) == []
+    module, _, _ = fit(cfg)
+    module.model.save_hf_pretrained(out)  # what videolmm-train does after fit
+    assert (out / "config.json").is_file()
+    loaded = from_hf_pretrained(out)
+    for (name, x), (_, y) in zip(module.model.state_dict().items(), loaded.state_dict().items(), strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=0, msg=name)
+
+
+def test_export_of_a_composition_no_hf_class_computes_is_refused_at_start_up(tmp_path):
+    from videolmm.config import train_config_problems
+
+    problems = train_config_problems(train_config(tmp_path, f"export_hf_dir={tmp_path / 'hf'}"))
+    assert len(problems) == 1
+    assert problems[0].startswith("export_hf_dir is set but no HF class computes this composition")

@@ -7,7 +7,7 @@ missing or unexpected key.
 """
 
 from videolmm.checkpoint.gguf import gguf_config, load_gguf
-from videolmm.checkpoint.hf_llava import from_hf_pretrained, hf_keymap, save_hf_pretrained
+from videolmm.checkpoint.hf_llava import from_hf_pretrained, hf_config, hf_keymap, save_hf_pretrained
 from videolmm.checkpoint.keymap import KeyMap
 from videolmm.checkpoint.llava_next import llava_next_keymap, load_llava_next, save_llava_next
 from videolmm.checkpoint.load import export_mapped, load_mapped, tied_aliases
@@ -19,6 +19,7 @@ __all__ = [
     "export_mapped",
     "from_hf_pretrained",
     "gguf_config",
+    "hf_config",
     "hf_keymap",
     "llava_next_keymap",
     "load_gguf",

@@ -139,8 +139,11 @@ def from_hf_pretrained(
     return model if dtype is None else model.to(dtype)
 
 
-def _hf_config(model: VideoLMM, image_token_id: int | None) -> PretrainedConfig:
-    """The HF config of a composition, or `ValueError` when no HF class computes it."""
+def hf_config(model: VideoLMM, image_token_id: int | None = None) -> PretrainedConfig:
+    """The HF config of a composition, or `ValueError` when no HF class computes it.
+
+    Only shapes and component types are read, so a model built on the meta device will do.
+    """
     reducer, separators, projector = model.reducer, model.separators, model.projector
     pooled = isinstance(reducer, SpatialPool) and not separators.slowfast_marker
     mlp = isinstance(projector, MLPProjector) and projector.linear_1.out_features == projector.out_dim
@@ -195,7 +198,7 @@ def save_hf_pretrained(
     Raises:
         ValueError: No HF class computes this composition.
     """
-    config = _hf_config(model, image_token_id)
+    config = hf_config(model, image_token_id)
     state = export_mapped(model, hf_keymap(model))
     width, dtype = model.encoder.embed_dim, next(model.encoder.parameters()).dtype
     state["vision_tower.post_layernorm.weight"] = torch.ones(width, dtype=dtype)  # never read on the LLaVA path

@@ -28,6 +28,10 @@ def main(cfg: DictConfig) -> None:
     """Compose, train, then score ``evaluate.split`` and write ``run_dir/eval.json``."""
     exit_on_invalid_config(cfg)  # before any data generation or model building
     module, data, trainer = fit(cfg)
+    if cfg.export_hf_dir is not None and trainer.is_global_zero:
+        assert module.model is not None
+        module.model.save_hf_pretrained(cfg.export_hf_dir)
+        log.info("wrote the HF checkpoint %s", cfg.export_hf_dir)
     if cfg.evaluate.split is None or not trainer.is_global_zero:
         return
     assert module.model is not None

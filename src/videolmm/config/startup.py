@@ -43,6 +43,7 @@ TRAIN_SCALARS: tuple[tuple[str, Any, Callable[[Any], bool], str], ...] = (
     ("checkpoint.every_n_train_steps", int, lambda v: v >= 1, "an int >= 1"),
     ("checkpoint.keep", int, lambda v: v >= -1, "an int >= -1 (-1: keep all)"),
     ("log.throughput_window", int, lambda v: v >= 1, "an int >= 1"),
+    ("export_hf_dir", str | None, lambda v: v != "", "null or a folder"),
     ("evaluate.split", str | None, lambda v: v in (None, "train", "val", "test"), "train, val, test or null"),
     ("evaluate.max_samples", int | None, lambda v: v is None or v >= 1, "null or an int >= 1"),
 )
@@ -85,7 +86,27 @@ def combination_problems(cfg: DictConfig) -> list[str]:
     problems = _guarded(grid_problems, cfg, reducer, grid) + _guarded(frame_problems, cfg, reducer, frames)
     if not problems:
         problems += _guarded(context_problems, cfg, reducer, grid, frames)
+    problems += _guarded(export_problems, cfg)
     return problems + _guarded(stage_problems, cfg, reducer) + _guarded(runtime_problems, cfg)
+
+
+def export_problems(cfg: DictConfig) -> list[str]:
+    """With ``export_hf_dir`` set, the composition must be one a HF LLaVA class computes (checked on meta)."""
+    if cfg.export_hf_dir is None:
+        return []
+    import torch
+
+    from videolmm.checkpoint.hf_llava import hf_config
+    from videolmm.model.build import build_model
+    from videolmm.training.assembly import MODEL_KEYS
+
+    with torch.device("meta"):
+        model = build_model(OmegaConf.masked_copy(cfg, list(MODEL_KEYS)))
+    try:
+        hf_config(model)
+    except ValueError as error:
+        return [f"export_hf_dir is set but {error}"]
+    return []
 
 
 def train_config_problems(cfg: DictConfig) -> list[str]:
