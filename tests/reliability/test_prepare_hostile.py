@@ -139,13 +139,18 @@ def test_the_console_script_opens_nothing_outside_and_writes_only_the_output(tmp
     (hooks / "sitecustomize.py").write_text(AUDIT)
     log = tmp_path / "audit.log"
     command = [console_script("videolmm-prepare"), f"annotations={annotations}", f"video_root={root}", f"output={out}"]
-    env = {"AUDIT_LOG": str(log), "PYTHONPATH": f"{hooks}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    scratch = tmp_path / "scratch"  # the process's TMPDIR: tempfile.gettempdir() probes it with a file it removes
+    scratch.mkdir()
+    env = {"AUDIT_LOG": str(log), "PYTHONPATH": f"{hooks}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "TMPDIR": str(scratch)}
     done = run_process([*command, "progress=false"], cwd, env={**env, "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     paths, writes = opened(log, cwd)
     assert any(p == str(annotations) for p in paths)  # the hook saw the run
     assert [p for p in paths if p.startswith(str(outside)) or p.startswith("/dev/zero")] == []
+    assert list(scratch.iterdir()) == []  # temporary probes only, nothing left behind
+    writes = [w for w in writes if not w.startswith(str(scratch) + os.sep)]
     assert sorted(set(writes) - {str(log), os.devnull}) == [str(out / "manifest.json"), str(out / "shard-000000.tar")]
     assert list(cwd.iterdir()) == []
     check_output(out, written, processor)

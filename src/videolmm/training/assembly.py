@@ -12,7 +12,6 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor
-from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.datamodule import VideoDataModule
@@ -88,7 +87,7 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
         cfg.trainer,
         strategy=instantiate(cfg.strategy),
         callbacks=callbacks,
-        logger=CSVLogger(run_dir, name="logs"),  # logs/version_N: one folder per attempt, resumes included
+        logger=instantiate(cfg.logger),
         default_root_dir=run_dir,
     )
 
