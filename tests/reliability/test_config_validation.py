@@ -84,7 +84,7 @@ CASES = {
     "a stage that trains nothing": (["stage=frozen_eval"], [r"stage=frozen_eval trains none of", r"stage=full"]),
     "a stage missing a component": (["~stage.trainable.llm"], [r"missing \['llm'\]", r"names each of"]),
     "a stage naming a component the model lacks": (["+stage.trainable.decoder=true"], [r"unknown \['decoder'\]"]),
-    "FSDP2 on the CPU": (["strategy=fsdp2"], [r"needs GPUs but trainer\.accelerator=cpu", r"Valid: trainer=gpu"]),
+    "FSDP2 on the CPU": (["strategy=fsdp2"], [r"on the CPU needs strategy\.data_parallel_size", r"= 1 x 1"]),
     "a resume path that does not exist": (["resume=/no/such/last.ckpt"], [r"no such checkpoint\. Valid: auto, never"]),
 }
 

@@ -145,12 +145,14 @@ def stage_problems(cfg: DictConfig, reducer: Any) -> list[str]:
 
 
 def runtime_problems(cfg: DictConfig) -> list[str]:
-    """The strategy must run on the accelerator; an explicit resume path must exist."""
+    """FSDP2 on the CPU needs an explicit data-parallel size; an explicit resume path must exist."""
     problems = []
-    if str(cfg.trainer.accelerator) == "cpu" and get_object(str(cfg.strategy._target_)) is fsdp2:
+    cpu_fsdp2 = str(cfg.trainer.accelerator) == "cpu" and get_object(str(cfg.strategy._target_)) is fsdp2
+    if cpu_fsdp2 and cfg.strategy.data_parallel_size == "auto":  # Lightning's "auto" counts GPUs only
+        processes = f"{cfg.trainer.devices} x {cfg.trainer.num_nodes}"
         problems.append(
-            f"{_node(cfg, 'strategy')} (FSDP2) needs GPUs but trainer.accelerator=cpu. "
-            f"Valid: trainer=gpu, or strategy=auto / strategy=ddp on the CPU"
+            f"{_node(cfg, 'strategy')} (FSDP2) on the CPU needs strategy.data_parallel_size set to the number of "
+            f"processes (trainer.devices x trainer.num_nodes = {processes}); 'auto' counts GPUs only"
         )
     resume = cfg.resume
     if resume not in (None, "auto", "never") and not Path(str(resume)).exists():
