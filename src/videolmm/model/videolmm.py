@@ -144,8 +144,11 @@ class VideoLMM(nn.Module):
             y = self.projector(y)  # (b, L, D) -> (b, L, E)
         return self.separators(y, self.reducer.segments(x.shape[1], self.grid))
 
-    def _idle_visual_pass(self, device: torch.device) -> Tensor:
-        """Run the visual path on blank frames and return 0 tied to all its parameters (a scalar)."""
+    def idle_visual_pass(self, device: torch.device) -> Tensor:
+        """Run the visual path on blank frames and return 0 tied to all its parameters (a scalar).
+
+        Added to a batch without videos, so that every rank of a sharded job runs the same modules.
+        """
         side, channels = self.encoder.image_size, self.encoder.num_channels
         blank = torch.zeros(self.reducer.min_frames, channels, side, side, device=device)
         return self.encode_videos([blank])[0].sum() * 0
@@ -165,7 +168,7 @@ class VideoLMM(nn.Module):
         text = self.llm.embed(input_ids.masked_fill(mask, 0))  # (B, S, E); placeholder rows are replaced
         present = [v for v in items if v is not None]
         if not present:
-            return text + self._idle_visual_pass(input_ids.device).to(text.dtype)
+            return text + self.idle_visual_pass(input_ids.device).to(text.dtype)
         tokens = self.encode_videos(present)
         produced = [t.shape[0] for t in tokens]
         wanted = [n for v, n in zip(items, expected, strict=True) if v is not None]

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from videolmm.llm.packing import PackedSequences
@@ -60,9 +59,7 @@ def embed_packed(model: VideoLMM, ids: Tensor, sequences: PackedSequences, video
     text = model.llm.embed(ids.masked_fill(placeholders, 0))  # (R, P, E)
     present = [v for v in videos if v is not None]
     if not present:  # still run the visual path (output x 0) so that every rank of a sharded job runs it
-        side, channels = model.encoder.image_size, model.encoder.num_channels
-        blank = torch.zeros(model.reducer.min_frames, channels, side, side, device=ids.device)
-        return text + model.encode_videos([blank])[0].sum().to(text.dtype) * 0
+        return text + model.idle_visual_pass(ids.device).to(text.dtype)
     tokens = model.encode_videos(present)  # [(L_i, E)], in placeholder order: row-major over the rows
     produced = [t.shape[0] for t in tokens]
     expected = [n for n, v in zip(wanted, videos, strict=True) if v is not None]
