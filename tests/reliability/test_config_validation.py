@@ -85,6 +85,10 @@ CASES = {
     "a stage missing a component": (["~stage.trainable.llm"], [r"missing \['llm'\]", r"names each of"]),
     "a stage naming a component the model lacks": (["+stage.trainable.decoder=true"], [r"unknown \['decoder'\]"]),
     "FSDP2 on the CPU": (["strategy=fsdp2"], [r"on the CPU needs strategy\.data_parallel_size", r"= 1 x 1"]),
+    "export of FSDP2-sharded weights": (
+        ["strategy=fsdp2", "strategy.data_parallel_size=1", "export_hf_dir=/tmp/hf"],
+        [r"export_hf_dir is set but strategy \(FSDP2\) leaves the weights sharded", r"Valid: strategy=auto or ddp"],
+    ),
     "a resume path that does not exist": (["resume=/no/such/last.ckpt"], [r"no such checkpoint\. Valid: auto, never"]),
 }
 

@@ -8,6 +8,7 @@ missing or unexpected key.
 
 from videolmm.checkpoint.gguf import gguf_config, load_gguf
 from videolmm.checkpoint.hf_llava import from_hf_pretrained, hf_config, hf_keymap, save_hf_pretrained
+from videolmm.checkpoint.initial import keep_random_init, load_hf_llava
 from videolmm.checkpoint.keymap import KeyMap
 from videolmm.checkpoint.llava_next import llava_next_keymap, load_llava_next, save_llava_next
 from videolmm.checkpoint.load import export_mapped, load_mapped, tied_aliases
@@ -21,8 +22,10 @@ __all__ = [
     "gguf_config",
     "hf_config",
     "hf_keymap",
+    "keep_random_init",
     "llava_next_keymap",
     "load_gguf",
+    "load_hf_llava",
     "load_llava_next",
     "load_mapped",
     "read_weights",

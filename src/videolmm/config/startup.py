@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.config.combinations import (
@@ -24,13 +24,14 @@ from videolmm.config.combinations import (
 from videolmm.config.targets import binding_problems, target_problems, type_problem
 from videolmm.training.assembly import encoder_grid
 from videolmm.training.module import VideoLMMModule
+from videolmm.training.strategies import fsdp2
 
 __all__ = ["MODULE_GIVEN", "SUPPLIED", "TRAIN_SCALARS", "exit_on_invalid_config", "train_config_problems"]
 
 SUPPLIED = ("data.budget", "separators.dim", "projector.in_dim", "projector.out_dim")
 """``???`` values the builders fill in (`videolmm.training.assembly`, `videolmm.model.build_model`)."""
 
-MODULE_GIVEN = ("model", "stage", "optimizer", "scheduler")
+MODULE_GIVEN = ("model", "stage", "optimizer", "scheduler", "init")
 """`VideoLMMModule` arguments `videolmm.training.assembly.build_module` passes itself (not ``module.*``)."""
 
 TRAIN_SCALARS: tuple[tuple[str, Any, Callable[[Any], bool], str], ...] = (
@@ -38,6 +39,7 @@ TRAIN_SCALARS: tuple[tuple[str, Any, Callable[[Any], bool], str], ...] = (
     ("reduce_after_projector", bool, lambda v: True, "true or false"),
     ("seed", int, lambda v: v >= 0, "an int >= 0"),
     ("run_name", str, lambda v: bool(v), "a non-empty name"),
+    ("label", str | None, lambda v: v != "", "null or a non-empty name"),
     ("run_dir", str, lambda v: bool(v), "a folder"),
     ("resume", str | None, lambda v: True, "auto, never, or a checkpoint path"),
     ("checkpoint.every_n_train_steps", int, lambda v: v >= 1, "an int >= 1"),
@@ -94,6 +96,11 @@ def export_problems(cfg: DictConfig) -> list[str]:
     """With ``export_hf_dir`` set, the composition must be one a HF LLaVA class computes (checked on meta)."""
     if cfg.export_hf_dir is None:
         return []
+    if get_object(str(cfg.strategy._target_)) is fsdp2:
+        return [
+            f"export_hf_dir is set but strategy (FSDP2) leaves the weights sharded when training ends. "
+            "Valid: strategy=auto or ddp, or export the consolidated checkpoint afterwards (how-to: export to HF)"
+        ]
     import torch
 
     from videolmm.checkpoint.hf_llava import hf_config

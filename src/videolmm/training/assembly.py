@@ -59,6 +59,7 @@ def build_module(cfg: DictConfig) -> VideoLMMModule:
         stage=instantiate(cfg.stage),
         optimizer=instantiate(cfg.optim),
         scheduler=instantiate(cfg.scheduler),
+        init=instantiate(cfg.init),
         **cfg.module,
     )
 

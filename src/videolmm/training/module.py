@@ -92,6 +92,7 @@ class VideoLMMModule(L.LightningModule):
         fsdp_param_dtype: str | None = "bfloat16",
         fsdp_cpu_offload: bool = False,
         max_nonfinite: int = 5,
+        init: Callable[[VideoLMM], None] | None = None,
     ) -> None:
         super().__init__()
         self.model_config = model
@@ -104,6 +105,7 @@ class VideoLMMModule(L.LightningModule):
         self.fsdp_param_dtype = fsdp_param_dtype
         self.fsdp_cpu_offload = fsdp_cpu_offload
         self.max_nonfinite = max_nonfinite
+        self.init = init
         self.model: VideoLMM | None = None
         self.parameter_table = ""
         self.skipped_steps = 0
@@ -116,6 +118,8 @@ class VideoLMMModule(L.LightningModule):
         if self.model is not None:
             return
         self.model = build_model(self.model_config)
+        if self.init is not None:
+            self.init(self.model)  # starting weights (the init group), before freezing and sharding
         self.parameter_table = self.stage.apply(self.model)
         if self.activation_checkpointing:
             apply_activation_checkpointing(self.model)
