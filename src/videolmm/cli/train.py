@@ -4,18 +4,22 @@ Examples::
 
     videolmm-train                                   # tiny model, synthetic benchmark, CPU, ~minutes
     videolmm-train reducer=llava_video_slowfast separators=grid_slowfast trainer.max_steps=500
-    videolmm-train -m reducer=avg_pool_2x2,lita      # a Hydra multirun sweep
+    videolmm-train -m reducer=avg_pool_2x2,lita      # a Hydra multirun sweep (compare: videolmm-compare DIR)
+    videolmm-train debug=tiny reducer=pllava         # any composition with tiny twins, 2 steps
 """
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.config import exit_on_invalid_config
 from videolmm.eval.choice import score_split
+from videolmm.eval.comparison import run_block
 from videolmm.training.assembly import fit
 
 __all__ = ["main"]
@@ -27,7 +31,9 @@ log = logging.getLogger("videolmm.train")
 def main(cfg: DictConfig) -> None:
     """Compose, train, then score ``evaluate.split`` and write ``run_dir/eval.json``."""
     exit_on_invalid_config(cfg)  # before any data generation or model building
+    start = time.perf_counter()
     module, data, trainer = fit(cfg)
+    train_seconds = time.perf_counter() - start
     if cfg.export_hf_dir is not None and trainer.is_global_zero:
         assert module.model is not None
         module.model.save_hf_pretrained(cfg.export_hf_dir)
@@ -37,8 +43,13 @@ def main(cfg: DictConfig) -> None:
     assert module.model is not None
     tally = score_split(module.model, data, cfg.evaluate.split, cfg.evaluate.max_samples)
     print(f"\n{cfg.evaluate.split} split, closed-set accuracy (candidates ranked by likelihood):\n{tally.table()}")
+    label = cfg.label if cfg.label is not None else HydraConfig.get().runtime.choices["reducer"]
     out = Path(cfg.run_dir) / "eval.json"
-    results = {"config": OmegaConf.to_container(cfg, resolve=True), "results": tally.to_json()}
+    results = {
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "run": run_block(module.model, tally, label, train_seconds, trainer.global_step),
+        "results": tally.to_json(),
+    }
     out.write_text(json.dumps(results, indent=1))
     log.info("wrote %s", out)
 

@@ -67,9 +67,13 @@ class ChoiceTally:
     correct: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     total: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     chance: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    sizes: list[tuple[int, int]] = field(default_factory=list)
+    """``(T, L)`` of every scored video: frames and visual tokens."""
 
-    def add(self, groups: Sequence[str], hit: bool, num_candidates: int) -> None:
-        """Count one answer in each of ``groups``."""
+    def add(self, groups: Sequence[str], hit: bool, num_candidates: int, size: tuple[int, int] | None = None) -> None:
+        """Count one answer in each of ``groups``; ``size`` is the video's ``(T, L)`` when known."""
+        if size is not None:
+            self.sizes.append(size)
         for group in groups:
             self.correct[group] += int(hit)
             self.total[group] += 1
@@ -132,7 +136,8 @@ def score_split(model: VideoLMM, data: Any, split: str, max_samples: int | None 
                                                  strict=True):
                 replies, answer = candidates(record)
                 nll = candidate_nll(model, chat, parse_record(record).turns, video.to(device), replies, num_visual)
-                tally.add(sample_groups(record), int(nll.argmin()) == answer, len(replies))
+                hit = int(nll.argmin()) == answer
+                tally.add(sample_groups(record), hit, len(replies), size=(video.shape[0], num_visual))
                 seen += 1
                 bar.update()
                 if max_samples is not None and seen >= max_samples:
