@@ -28,6 +28,7 @@ extensions = [
     "token_budget",  # docs/_ext/token_budget.py: runs videolmm-tokens while the page builds
     "executed_code",  # docs/_ext/executed_code.py: runs a Python snippet and shows what it prints
     "reexported_data",  # docs/_ext/reexported_data.py: docstrings of constants a package re-exports
+    "recipe_pages",  # docs/_ext/recipe_pages.py: docs/recipes/*.md generated from recipes/*/README.md
 ]
 # No intersphinx: the build runs without network and no inventory (torch, lightning, hydra,
 # transformers) is available offline, so references to those projects stay plain text.
