@@ -51,6 +51,31 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"exclude-members": "extra_repr"}
 
+
+
+def _indexed_elsewhere() -> dict[str, list[str]]:
+    """Per listed module, the names a more specific listed module also exports (documented there, not indexed here).
+
+    ``videolmm.data`` re-exports ``SyntheticShards`` from ``videolmm.data.synthetic``: both pages show it, only the
+    more specific one enters the index, so Sphinx sees one description per object.
+    """
+    import importlib
+    import re
+
+    listed = re.findall(r"^\s+(videolmm[\w.]*)\s*$", (DOCS / "api" / "index.md").read_text(), flags=re.MULTILINE)
+    exports = {name: vars(importlib.import_module(name)) for name in listed}
+    public = {name: getattr(importlib.import_module(name), "__all__", []) for name in listed}
+    skip: dict[str, list[str]] = {}
+    for outer in listed:
+        for inner in listed:
+            if inner.startswith(outer + "."):
+                same = [n for n in public[outer] if n in public[inner] and exports[outer][n] is exports[inner][n]]
+                skip.setdefault(outer, []).extend(same)
+    return skip
+
+
+autosummary_context = {"indexed_elsewhere": _indexed_elsewhere()}
+
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False

@@ -16,6 +16,8 @@ from omegaconf import DictConfig
 from videolmm.data.convert import convert_annotations
 from videolmm.data.shards import Manifest
 
+__all__ = ["format_manifest", "main"]
+
 
 def format_manifest(manifest: Manifest, output: str) -> str:
     """The summary printed at the end of a run."""

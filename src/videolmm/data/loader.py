@@ -54,7 +54,7 @@ class PositionedCollate:
 
 
 def merge_loader_states(states: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """One state holding every rank's positions (from the per-rank ``state_dict()``s)."""
+    """One state holding every rank's positions (from every rank's ``state_dict()``)."""
     merged = dict(states[0])
     merged["ranks"] = {rank: entry for state in states for rank, entry in state["ranks"].items()}
     return merged
