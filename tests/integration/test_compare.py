@@ -40,7 +40,9 @@ def test_each_job_reports_its_representation_tokens_and_time(sweep):
 def test_compare_writes_one_table_and_a_plot_for_the_multirun(sweep):
     done = run([str(BIN / "videolmm-compare"), "sweep"], sweep)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.startswith("| method | V | visual tokens | paper formula | overall | temporal questions |")
+    assert done.stdout.startswith(
+        "| method | runs | V | visual tokens | paper formula | overall | temporal questions |"
+    )
     rows = list(csv.DictReader((sweep / "sweep" / "comparison.csv").open()))
     assert [r["method"] for r in rows] == ["avg_pool_2x2", "lita", "chance"]
     assert [r["visual tokens"] for r in rows[:2]] == ["72", "44"]

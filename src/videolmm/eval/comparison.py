@@ -3,9 +3,10 @@
 ``videolmm-train`` writes ``run_dir/eval.json`` with the closed-set accuracies and a ``run`` block
 (`run_block`): the run's label, its representation in the paper's ``V = (T, M, s, p)`` terms, the
 visual tokens per video it really used, and its training time. `read_runs` reads every such file
-under a multirun folder; `comparison_rows` turns them into one row per run with the accuracy overall,
-on temporal and control questions and per question kind (both answer formats pooled), and
-`write_comparison` writes the rows as Markdown, CSV and a plot of accuracy against visual tokens.
+under a multirun folder; `comparison_rows` turns them into one row per label (runs sharing a label,
+such as the seeds of one method, are averaged) with the accuracy overall, on temporal and control
+questions and per question kind (both answer formats pooled), and `write_comparison` writes the rows
+as Markdown, CSV and a plot of accuracy against visual tokens.
 """
 
 import csv
@@ -23,7 +24,7 @@ from videolmm.model.videolmm import VideoLMM
 
 from .choice import ChoiceTally
 
-__all__ = ["RunResult", "comparison_rows", "markdown_table", "read_runs", "run_block", "write_comparison"]
+__all__ = ["RunResult", "by_label", "comparison_rows", "markdown_table", "read_runs", "run_block", "write_comparison"]
 
 SUMMARY_GROUPS = ("overall", "temporal questions", "control questions")
 
@@ -122,24 +123,36 @@ def _natural(path: Path) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in path.parts]
 
 
+def by_label(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
+    """Runs grouped by label (seeds of one method), in the order the labels first appear."""
+    groups: dict[str, list[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(run.run["label"], []).append(run)
+    return groups
+
+
 def comparison_rows(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
-    """One row per run plus a last ``chance`` row: label, V, tokens, accuracies, train time."""
+    """One row per label (the mean over its runs) plus a last ``chance`` row.
+
+    Columns: method, runs, V, visual tokens, the paper's formula, accuracy overall / temporal / control and
+    per kind, train time.
+    """
     kinds = sorted({kind for run in runs for kind in run.by_kind()})
     rows = []
-    for run in runs:
-        info, per_kind = run.run, run.by_kind()
-        v = info["paper_v"]
+    for label, group in by_label(runs).items():
+        info, v = group[0].run, group[0].run["paper_v"]
         row = {
-            "method": info["label"],
+            "method": label,
+            "runs": len(group),
             "V": "-" if v is None else f"({v[0]}, {v[1]}, {v[2]}, {v[3]})",
-            "visual tokens": _number(info["visual_tokens"]),
+            "visual tokens": _number(_mean(r.run["visual_tokens"] or math.nan for r in group)),
             "paper formula": "-" if info["paper_tokens"] is None else info["paper_tokens"],
         }
-        row |= {group: run.accuracy.get(group, math.nan) for group in SUMMARY_GROUPS}
-        row |= {kind: per_kind.get(kind, (math.nan, math.nan))[0] for kind in kinds}
-        row["train time (s)"] = round(info["train_seconds"])
+        row |= {g: _mean(r.accuracy.get(g, math.nan) for r in group) for g in SUMMARY_GROUPS}
+        row |= {k: _mean(r.by_kind().get(k, (math.nan, math.nan))[0] for r in group) for k in kinds}
+        row["train time (s)"] = round(_mean(r.run["train_seconds"] for r in group))
         rows.append(row)
-    chance = {"method": "chance", "V": "", "visual tokens": "", "paper formula": ""}
+    chance = {"method": "chance", "runs": "", "V": "", "visual tokens": "", "paper formula": ""}
     chance |= {group: _mean(run.chance.get(group, math.nan) for run in runs) for group in SUMMARY_GROUPS}
     chance |= {kind: _mean(run.by_kind().get(kind, (math.nan, math.nan))[1] for run in runs) for kind in kinds}
     chance["train time (s)"] = ""
@@ -147,7 +160,7 @@ def comparison_rows(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
 
 
 def _number(value: float | None) -> int | float | str:
-    if value is None:
+    if value is None or math.isnan(value):
         return "-"
     return int(value) if float(value).is_integer() else round(value, 1)
 
@@ -192,7 +205,7 @@ def write_comparison(runs: Sequence[RunResult], out_dir: str | Path, title: str 
 
 
 def _plot(runs: Sequence[RunResult], path: Path, title: str) -> None:
-    """Accuracy (overall, temporal, control) against visual tokens per video, one marker per run."""
+    """Accuracy (overall, temporal, control) against visual tokens per video: each label's mean and range."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -200,12 +213,15 @@ def _plot(runs: Sequence[RunResult], path: Path, title: str) -> None:
 
     figure, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
     for ax, group in zip(axes, SUMMARY_GROUPS, strict=True):
-        for i, run in enumerate(runs):
-            tokens, accuracy = run.run["visual_tokens"], run.accuracy.get(group)
-            if tokens is None or accuracy is None:
+        for i, (label, members) in enumerate(by_label(runs).items()):
+            tokens = _mean(r.run["visual_tokens"] or math.nan for r in members)
+            values = [r.accuracy[group] for r in members if group in r.accuracy]
+            if math.isnan(tokens) or not values:
                 continue
-            ax.scatter(tokens, accuracy, color=f"C{i % 10}", zorder=3)
-            ax.annotate(run.run["label"], (tokens, accuracy), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            mean = sum(values) / len(values)
+            spread = [[mean - min(values)], [max(values) - mean]]  # the runs' range around their mean
+            ax.errorbar(tokens, mean, yerr=spread, fmt="o", color=f"C{i % 10}", capsize=3, zorder=3)
+            ax.annotate(label, (tokens, mean), textcoords="offset points", xytext=(5, 4), fontsize=7)
         ax.axhline(_mean(run.chance.get(group, math.nan) for run in runs), color="grey", ls="--", lw=1, label="chance")
         ax.set(title=group, xlabel="visual tokens per video")
         ax.grid(alpha=0.3)

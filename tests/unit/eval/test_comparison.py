@@ -32,8 +32,8 @@ def test_both_answer_formats_of_a_kind_are_pooled_by_sample_count(tmp_path):
     (run,) = read_runs(tmp_path)
     assert run.by_kind()["when"] == pytest.approx((0.5, 1 / 3))  # (0.8 * 10 + 0.4 * 30) / 40
     row, chance = comparison_rows([run])
-    assert (row["method"], row["V"], row["visual tokens"], row["when"], row["train time (s)"]) == (
-        "simple", "(8, 49, 1, 2)", 72, pytest.approx(0.5), 12
+    assert (row["method"], row["runs"], row["V"], row["visual tokens"], row["when"], row["train time (s)"]) == (
+        "simple", 1, "(8, 49, 1, 2)", 72, pytest.approx(0.5), 12
     )  # fmt: skip
     assert chance["method"] == "chance"
     assert chance["overall"] == pytest.approx(0.3)
@@ -52,7 +52,7 @@ def test_a_kind_missing_from_one_run_shows_as_a_dash(tmp_path):
     rows = comparison_rows(read_runs(tmp_path))
     assert math.isnan(rows[1]["when"])
     table = markdown_table(rows)
-    assert "| b | - | 49 | - |" in table
+    assert "| b | 1 | - | 49 | - |" in table
     assert table.count("\n") == 2 + 3  # header, rule, two runs, chance
 
 
@@ -63,7 +63,7 @@ def test_write_comparison_writes_markdown_csv_and_a_png(tmp_path):
     rows = list(csv.DictReader(paths["csv"].open()))
     assert [r["method"] for r in rows] == ["a", "b", "chance"]
     assert rows[1]["train time (s)"] == "30"
-    assert paths["md"].read_text().startswith("| method | V | visual tokens | paper formula | overall |")
+    assert paths["md"].read_text().startswith("| method | runs | V | visual tokens | paper formula | overall |")
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -76,3 +76,15 @@ def test_a_folder_without_runs_is_an_error_that_says_so(tmp_path):
         read_runs(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such folder"):
         read_runs(tmp_path / "missing")
+
+
+def test_runs_sharing_a_label_are_averaged_into_one_row(tmp_path):
+    write_run(tmp_path / "0_seed0", "lita", 66, RESULTS, seconds=10.0)
+    worse = [(g, n, acc - 0.2, ch) for g, n, acc, ch in RESULTS]
+    write_run(tmp_path / "1_seed1", "lita", 66, worse, seconds=20.0)
+    write_run(tmp_path / "2_seed0", "simple", 72, RESULTS)
+    rows = comparison_rows(read_runs(tmp_path))
+    assert [(r["method"], r["runs"]) for r in rows] == [("lita", 2), ("simple", 1), ("chance", "")]
+    assert rows[0]["overall"] == pytest.approx(0.4)
+    assert rows[0]["when"] == pytest.approx(0.4)  # (0.5 + 0.3) / 2
+    assert rows[0]["train time (s)"] == 15
