@@ -1,7 +1,7 @@
 """Developer sessions. They reuse the one venv that ``scripts/setup.sh`` keeps (a fresh torch venv is 5.5 GB).
 
-    nox                 # lint + tests
-    nox -s docs build   # any session by name; arguments after -- go to the tool
+nox                 # lint + tests
+nox -s docs build   # any session by name; arguments after -- go to the tool
 """
 
 import subprocess
@@ -22,9 +22,10 @@ def _bin(tool: str) -> str:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """Ruff with the explicit rule set of pyproject.toml."""
-    paths = ["src", "tests", "benchmarks", "noxfile.py", "docs/conf.py", "docs/_ext"]
+    """Ruff with the explicit rule set of pyproject.toml, and its formatter in check mode."""
+    paths = ["src", "tests", "benchmarks", "noxfile.py", "docs/conf.py", "docs/_ext", "docs/how_to/scripts"]
     session.run(_bin("ruff"), "check", *paths, *session.posargs)
+    session.run(_bin("ruff"), "format", "--check", *paths)
 
 
 @nox.session(venv_backend="none")
@@ -42,8 +43,9 @@ def tests(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """The Sphinx site, warnings as errors."""
-    session.run(_bin("sphinx-build"), "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html",
-                *session.posargs)
+    session.run(
+        _bin("sphinx-build"), "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html", *session.posargs
+    )
 
 
 @nox.session(venv_backend="none")
@@ -54,8 +56,10 @@ def build(session: nox.Session) -> None:
     wheel = max(dist.glob("videolmm-*.whl"), key=lambda p: p.stat().st_mtime)
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"videolmm/py.typed", "videolmm/conf/__init__.py"}
-    expected |= {f"videolmm/{p.relative_to(ROOT / 'src/videolmm').as_posix()}"
-                 for p in (ROOT / "src/videolmm/conf").rglob("*.yaml")}
+    expected |= {
+        f"videolmm/{p.relative_to(ROOT / 'src/videolmm').as_posix()}"
+        for p in (ROOT / "src/videolmm/conf").rglob("*.yaml")
+    }
     missing = sorted(expected - names)
     if missing:
         session.error(f"{wheel.name} lacks {len(missing)} files: {', '.join(missing[:10])}")

@@ -144,8 +144,10 @@ def main() -> None:
     dtype = torch.bfloat16
     grid = (args.grid, args.grid)
     x = torch.randn(1, args.frames, args.grid**2, args.dim, device=device, dtype=dtype)
-    print(f"device={device} ({torch.get_num_threads()} threads) dtype={dtype} B=1 T={args.frames} "
-          f"N={args.grid**2} D={args.dim}, median of {args.repeats}")
+    print(
+        f"device={device} ({torch.get_num_threads()} threads) dtype={dtype} B=1 T={args.frames} "
+        f"N={args.grid**2} D={args.dim}, median of {args.repeats}"
+    )
     print(f"{'reducer':<22} {'L':>7} {'batched ms':>11} {'loop ms':>9} {'loop/batched':>13}")
     configs = sorted((Path(videolmm.conf.__file__).parent / "reducer").glob("*.yaml"))
     with torch.inference_mode():

@@ -74,26 +74,36 @@ def main() -> None:
     videos = inputs["videos"].to(setup.dtype)
     runs = {
         "HF LlavaOnevision": training_step(
-            hf, lambda: hf(input_ids=ids, attention_mask=mask, pixel_values_videos=videos, labels=labels).loss,
-            args.device),
-        "VideoLMM": training_step(ours, lambda: ours(ids, mask, videos, labels=labels, return_logits=False).loss,
-                                  args.device),
+            hf,
+            lambda: hf(input_ids=ids, attention_mask=mask, pixel_values_videos=videos, labels=labels).loss,
+            args.device,
+        ),
+        "VideoLMM": training_step(
+            ours, lambda: ours(ids, mask, videos, labels=labels, return_logits=False).loss, args.device
+        ),
     }
-    flops = sum(VideoLMMFlops(ours, ALL_TRAIN)(setup.frames * setup.batch, mask.sum(1).tolist(),
-                                               ours.num_visual_tokens(setup.frames) * setup.batch).values())
+    flops = sum(
+        VideoLMMFlops(ours, ALL_TRAIN)(
+            setup.frames * setup.batch, mask.sum(1).tolist(), ours.num_visual_tokens(setup.frames) * setup.batch
+        ).values()
+    )
     peak = peak_flops(torch.cuda.get_device_name()) if args.device == "cuda" else None
     tokens = ids.numel()
-    print(f"device {args.device} ({torch.cuda.get_device_name() if args.device == 'cuda' else 'cpu'}), "
-          f"dtype {setup.dtype}, B={setup.batch} T={setup.frames} S={tokens // setup.batch}, "
-          f"activation checkpointing {args.checkpointing}, model FLOPs/step {flops / 1e12:.2f} T")
+    print(
+        f"device {args.device} ({torch.cuda.get_device_name() if args.device == 'cuda' else 'cpu'}), "
+        f"dtype {setup.dtype}, B={setup.batch} T={setup.frames} S={tokens // setup.batch}, "
+        f"activation checkpointing {args.checkpointing}, model FLOPs/step {flops / 1e12:.2f} T"
+    )
     print(f"{'model':<18} {'step s':>8} {'tokens/s':>9} {'TFLOP/s':>8} {'MFU':>6} {'ratio':>6}")
     base = None
     for name, step in runs.items():
         seconds = statistics.median(timed_steps(step, args.rounds, args.device))
         base = base or seconds
         util = f"{mfu(flops, seconds, peak):.1%}" if peak else "n/a"
-        print(f"{name:<18} {seconds:>8.3f} {tokens / seconds:>9.0f} {flops / seconds / 1e12:>8.3f} {util:>6} "
-              f"{base / seconds:>6.2f}")
+        print(
+            f"{name:<18} {seconds:>8.3f} {tokens / seconds:>9.0f} {flops / seconds / 1e12:>8.3f} {util:>6} "
+            f"{base / seconds:>6.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,6 @@ autodoc_typehints = "signature"
 autodoc_default_options = {"exclude-members": "extra_repr"}
 
 
-
 def _indexed_elsewhere() -> dict[str, list[str]]:
     """Per listed module, the names a more specific listed module also exports (documented there, not indexed here).
 

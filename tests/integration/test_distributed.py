@@ -11,9 +11,17 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SMALL = [
-    "data.shards.train=64", "data.shards.val=8", "data.shards.test=16", "data.shards.samples_per_shard=4",
-    "data.batch_size=4", "data.shuffle_buffer=8", "trainer.max_steps=4", "trainer.devices=2",
-    "trainer.enable_progress_bar=false", "checkpoint.every_n_train_steps=2", "log.throughput_window=2",
+    "data.shards.train=64",
+    "data.shards.val=8",
+    "data.shards.test=16",
+    "data.shards.samples_per_shard=4",
+    "data.batch_size=4",
+    "data.shuffle_buffer=8",
+    "trainer.max_steps=4",
+    "trainer.devices=2",
+    "trainer.enable_progress_bar=false",
+    "checkpoint.every_n_train_steps=2",
+    "log.throughput_window=2",
     "evaluate.max_samples=8",
 ]
 

@@ -17,10 +17,17 @@ def train_config(tmp_path: Path, *overrides: str):
     small = [
         f"run_dir={tmp_path / 'run'}",
         f"data.shards.root={tmp_path / 'data'}",
-        "data.shards.train=48", "data.shards.val=8", "data.shards.test=16", "data.shards.samples_per_shard=16",
-        "data.batch_size=4", "data.shuffle_buffer=8",
-        "trainer.max_steps=6", "trainer.log_every_n_steps=1", "trainer.enable_progress_bar=false",
-        "checkpoint.every_n_train_steps=3", "log.throughput_window=2",
+        "data.shards.train=48",
+        "data.shards.val=8",
+        "data.shards.test=16",
+        "data.shards.samples_per_shard=16",
+        "data.batch_size=4",
+        "data.shuffle_buffer=8",
+        "trainer.max_steps=6",
+        "trainer.log_every_n_steps=1",
+        "trainer.enable_progress_bar=false",
+        "checkpoint.every_n_train_steps=3",
+        "log.throughput_window=2",
     ]
     with initialize_config_module(config_module="videolmm.conf", version_base="1.3"):
         return compose(config_name="train", overrides=[*small, *overrides])
@@ -113,8 +120,9 @@ def test_export_writes_a_hf_llava_onevision_directory_that_loads_back(tmp_path):
     from videolmm.config import train_config_problems
 
     out = tmp_path / "hf"
-    cfg = train_config(tmp_path, "reducer=bilinear_2x2", "separators=end", "trainer.max_steps=2",
-                       f"export_hf_dir={out}")
+    cfg = train_config(
+        tmp_path, "reducer=bilinear_2x2", "separators=end", "trainer.max_steps=2", f"export_hf_dir={out}"
+    )
     assert train_config_problems(cfg) == []
     module, _, _ = fit(cfg)
     module.model.save_hf_pretrained(out)  # what videolmm-train does after fit

@@ -141,8 +141,11 @@ def test_the_console_script_opens_nothing_outside_and_writes_only_the_output(tmp
     command = [console_script("videolmm-prepare"), f"annotations={annotations}", f"video_root={root}", f"output={out}"]
     scratch = tmp_path / "scratch"  # the process's TMPDIR: tempfile.gettempdir() probes it with a file it removes
     scratch.mkdir()
-    env = {"AUDIT_LOG": str(log), "PYTHONPATH": f"{hooks}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "TMPDIR": str(scratch)}
+    env = {
+        "AUDIT_LOG": str(log),
+        "PYTHONPATH": f"{hooks}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "TMPDIR": str(scratch),
+    }
     done = run_process([*command, "progress=false"], cwd, env={**env, "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr

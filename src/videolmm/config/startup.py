@@ -98,7 +98,7 @@ def export_problems(cfg: DictConfig) -> list[str]:
         return []
     if get_object(str(cfg.strategy._target_)) is fsdp2:
         return [
-            f"export_hf_dir is set but strategy (FSDP2) leaves the weights sharded when training ends. "
+            "export_hf_dir is set but strategy (FSDP2) leaves the weights sharded when training ends. "
             "Valid: strategy=auto or ddp, or export the consolidated checkpoint afterwards (how-to: export to HF)"
         ]
     import torch

@@ -132,8 +132,9 @@ def score_split(model: VideoLMM, data: Any, split: str, max_samples: int | None 
     with tqdm(desc=f"scoring {split}", unit="sample", total=max_samples) as bar:
         for batch in data.loader(split):
             videos = _video_list(batch["videos"])
-            for record, video, num_visual in zip(batch["records"], videos, batch["num_visual_tokens"].tolist(),
-                                                 strict=True):
+            for record, video, num_visual in zip(
+                batch["records"], videos, batch["num_visual_tokens"].tolist(), strict=True
+            ):
                 replies, answer = candidates(record)
                 nll = candidate_nll(model, chat, parse_record(record).turns, video.to(device), replies, num_visual)
                 hit = int(nll.argmin()) == answer

@@ -49,7 +49,10 @@ def test_breakdown_groups_slow_and_fast_frames():
 def test_verbose_lists_every_segment():
     text = report(["reducer=identity", "num_frames=3", "grid=2", "verbose=true", "separators=end"])
     assert [line.split()[:2] for line in text.splitlines() if line.startswith("frame")] == [
-        ["frame", "0"], ["frame", "1"], ["frame", "2"]]
+        ["frame", "0"],
+        ["frame", "1"],
+        ["frame", "2"],
+    ]
     assert "visual tokens: 13 (reducer 12 + separators 1)" in text
 
 
@@ -64,7 +67,11 @@ def test_console_script_runs_from_a_foreign_directory(tmp_path: Path):
     exe = Path(sys.executable).with_name("videolmm-tokens")
     result = subprocess.run(
         [str(exe), "reducer=llava_video_slowfast", "separators=grid_slowfast", "num_frames=64"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "HYDRA_FULL_ERROR": "0"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HYDRA_FULL_ERROR": "0"},
     )
     assert result.returncode == 0, result.stderr
     assert "visual tokens: 5,832" in result.stdout
@@ -83,13 +90,18 @@ def test_encoder_and_frames_options_set_the_grid_and_frame_count():
     from videolmm.cli.tokens import grid_and_frames
 
     with initialize_config_module(config_module="videolmm.conf", version_base="1.3"):
-        cfg = compose(config_name="tokens", overrides=["encoder=siglip_so400m_p14_384", "frames=llava_video",
-                                                       "separators=grid"])
+        cfg = compose(
+            config_name="tokens", overrides=["encoder=siglip_so400m_p14_384", "frames=llava_video", "separators=grid"]
+        )
     grid, num_frames, notes = grid_and_frames(cfg)
     assert (grid, num_frames) == ((27, 27), 64)  # 384 px / 14 px patches; force_sample takes exactly 64
     assert "SiglipEncoder at 384 px" in notes[0]
-    assert format_budget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), num_frames, grid).count(
-        "visual tokens: 11,648") == 1
+    assert (
+        format_budget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), num_frames, grid).count(
+            "visual tokens: 11,648"
+        )
+        == 1
+    )
 
 
 def test_clip_encoder_gives_the_24_grid():

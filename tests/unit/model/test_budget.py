@@ -16,8 +16,14 @@ SIGLIP, CLIP336, CLIP224 = (27, 27), (24, 24), (16, 16)
         ("LLaVA-Video training script", SpatialPool(2, "bilinear"), Separators(1, "grid"), 64, SIGLIP, 13_440),
         ("LLaVA-OneVision", SpatialPool(2, "bilinear"), Separators(1, "end"), 32, SIGLIP, 6_273),
         ("LLaVA-Video SlowFast code", LlavaVideoSlowFast(3, 2, "avg"), Separators(1, "grid", True), 64, SIGLIP, 5_832),
-        ("LLaVA-Video SlowFast bilinear", LlavaVideoSlowFast(3, 2, "bilinear"), Separators(1, "grid", True), 64,
-         SIGLIP, 7_036),
+        (
+            "LLaVA-Video SlowFast bilinear",
+            LlavaVideoSlowFast(3, 2, "bilinear"),
+            Separators(1, "grid", True),
+            64,
+            SIGLIP,
+            7_036,
+        ),
         ("LLaVA-NeXT-Video", SpatialPool(2, "avg"), Separators(1), 32, CLIP336, 4_608),
         ("LITA", LitaSlowFast(4, 2), Separators(1), 100, CLIP224, 356),
         ("SlowFast-LLaVA", SlowFastLlava(10, "1d_max", (4, 4)), Separators(1), 50, CLIP336, 3_680),
@@ -53,8 +59,13 @@ def test_paper_formula_with_m_679(reducer, T, expected):
 
 @pytest.mark.parametrize(
     ("reducer", "T"),
-    [(Identity(), 8), (LitaSlowFast(4, 2), 100), (SlowFastLlava(10, "1d_max"), 50), (Pllava3DPool(), 16),
-     (LitaSlowFast(4, 2, fast_stride=4), 10)],
+    [
+        (Identity(), 8),
+        (LitaSlowFast(4, 2), 100),
+        (SlowFastLlava(10, "1d_max"), 50),
+        (Pllava3DPool(), 16),
+        (LitaSlowFast(4, 2, fast_stride=4), 10),
+    ],
 )
 def test_paper_formula_does_not_apply(reducer, T):
     assert paper_representation(reducer, T) is None

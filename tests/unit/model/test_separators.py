@@ -115,8 +115,10 @@ def test_rejects_tokens_that_do_not_match_the_segments():
         Separators(dim=4, position="grid")(torch.randn(1, 9, 4), Identity().segments(2, (2, 2)))
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"position": "one_token"}, "unknown separator position 'one_token'"),
-                                                 ({"dim": 0}, "dim must be a positive int")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"position": "one_token"}, "unknown separator position 'one_token'"), ({"dim": 0}, "dim must be a positive int")],
+)
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Separators(**{"dim": 4, **kwargs})

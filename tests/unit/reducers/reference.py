@@ -63,8 +63,11 @@ def adaptive_avg2d(frame: Tensor, grid: tuple[int, int], size: tuple[int, int]) 
     """Adaptive average pooling of one frame to ``size``: (N, D) -> (rows * cols, D)."""
     g = frame_grid(frame, grid)
     return torch.stack(
-        [g[r.start : r.stop, c.start : c.stop].reshape(-1, g.shape[-1]).mean(0)
-         for r in adaptive_bins(size[0], grid[0]) for c in adaptive_bins(size[1], grid[1])]
+        [
+            g[r.start : r.stop, c.start : c.stop].reshape(-1, g.shape[-1]).mean(0)
+            for r in adaptive_bins(size[0], grid[0])
+            for c in adaptive_bins(size[1], grid[1])
+        ]
     )
 
 

@@ -21,9 +21,16 @@ def test_pass_factors():
     assert [pass_factor(True, True), pass_factor(False, True), pass_factor(False, False)] == [3, 2, 1]
 
 
-@pytest.mark.parametrize(("name", "peak"), [("NVIDIA H100 80GB HBM3", 989e12), ("NVIDIA H100 PCIe", 756e12),
-                                            ("NVIDIA H200", 989e12), ("NVIDIA A100-SXM4-80GB", 312e12),
-                                            ("cpu", None)])
+@pytest.mark.parametrize(
+    ("name", "peak"),
+    [
+        ("NVIDIA H100 80GB HBM3", 989e12),
+        ("NVIDIA H100 PCIe", 756e12),
+        ("NVIDIA H200", 989e12),
+        ("NVIDIA A100-SXM4-80GB", 312e12),
+        ("cpu", None),
+    ],
+)
 def test_peak_flops_by_device_name(name, peak):
     assert peak_flops(name) == peak
 

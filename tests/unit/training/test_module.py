@@ -19,9 +19,16 @@ VIDEO_ID = 255
 
 
 def model_config():
-    groups = {g: OmegaConf.load(CONF / g / f"{name}.yaml") for g, name in
-              [("encoder", "tiny"), ("reducer", "avg_pool_2x2"), ("projector", "mlp2x_gelu"),
-               ("separators", "none"), ("llm", "tiny")]}
+    groups = {
+        g: OmegaConf.load(CONF / g / f"{name}.yaml")
+        for g, name in [
+            ("encoder", "tiny"),
+            ("reducer", "avg_pool_2x2"),
+            ("projector", "mlp2x_gelu"),
+            ("separators", "none"),
+            ("llm", "tiny"),
+        ]
+    }
     return OmegaConf.create({**groups, "video_token_id": VIDEO_ID, "reduce_after_projector": True})
 
 
@@ -55,9 +62,17 @@ def collate(samples: list[dict]) -> dict:
 
 
 def fit(module: VideoLMMModule, batches: list[dict], accumulate: int = 1, steps: int = 1) -> L.Trainer:
-    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=steps, accumulate_grad_batches=accumulate,
-                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=steps,
+        accumulate_grad_batches=accumulate,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
     trainer.fit(module, DataLoader(batches, batch_size=None, shuffle=False))
     return trainer
 
@@ -141,8 +156,9 @@ def test_activation_checkpointing_gives_the_same_gradients():
         assert wrapped == (4 if checkpointing else 0)  # 2 SigLIP blocks + 2 Qwen2 decoder layers
         loss, _ = module(batch)
         loss.backward()
-        grads.append({n.replace("._checkpoint_wrapped_module", ""): p.grad.clone()
-                      for n, p in module.model.named_parameters()})
+        grads.append(
+            {n.replace("._checkpoint_wrapped_module", ""): p.grad.clone() for n, p in module.model.named_parameters()}
+        )
         keys = set(module.model.state_dict())
     assert keys == set(build_model(model_config()).state_dict())  # checkpoints keep their key names
     assert grads[0].keys() == grads[1].keys()
@@ -155,8 +171,16 @@ def test_throughput_monitor_logs_rates_and_the_exact_visual_share():
 
     module = new_module()
     batches = [collate([sample(4), sample(2, num_frames=3, seed=1)]), collate([sample(1, seed=2)])]
-    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=2, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, callbacks=[ThroughputMonitor(window=2)])
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[ThroughputMonitor(window=2)],
+    )
     trainer.fit(module, DataLoader(batches, batch_size=None))
     metrics = trainer.callback_metrics
     visual = 9 * 2 + 9 * 3 + 9 * 2

@@ -86,8 +86,12 @@ def test_no_weight_decay_on_norms_biases_embeddings_and_separators():
     s.apply(model)
     groups = {g["name"]: g for g in param_groups(model, s, lr=1.0, weight_decay=0.1)}
     decayed = {id(p) for g in groups.values() if g["weight_decay"] for p in g["params"]}
-    assert decayed == {id(model.encoder[0].weight), id(model.projector[0].weight), id(model.projector[2].weight),
-                       id(model.llm["block"].weight)}
+    assert decayed == {
+        id(model.encoder[0].weight),
+        id(model.projector[0].weight),
+        id(model.projector[2].weight),
+        id(model.llm["block"].weight),
+    }
     assert groups["separators.no_decay"]["weight_decay"] == 0.0
     assert id(model.llm["embed"].weight) not in decayed
 
