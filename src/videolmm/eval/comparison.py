@@ -221,7 +221,7 @@ def _plot(runs: Sequence[RunResult], path: Path, title: str) -> None:
             mean = sum(values) / len(values)
             spread = [[mean - min(values)], [max(values) - mean]]  # the runs' range around their mean
             ax.errorbar(tokens, mean, yerr=spread, fmt="o", color=f"C{i % 10}", capsize=3, zorder=3)
-            ax.annotate(label, (tokens, mean), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            ax.annotate(label, (tokens, mean), textcoords="offset points", xytext=(5, 4 if i % 2 else -10), fontsize=7)
         ax.axhline(_mean(run.chance.get(group, math.nan) for run in runs), color="grey", ls="--", lw=1, label="chance")
         ax.set(title=group, xlabel="visual tokens per video")
         ax.grid(alpha=0.3)
