@@ -98,13 +98,10 @@ def test_add_reducer_script_trains_both_reducers_and_compares_them(tmp_path):
         assert (overall["group"], overall["n"]) == ("overall", 16)
         assert (sweep / job / "checkpoints" / "last.ckpt").is_file()
     rows = markdown_rows((sweep / "comparison.md").read_text())
-    assert [(r[0], r[1], r[2], r[6]) for r in rows] == [
-        ("0", "avg_pool_2x2", "72", "16"),
-        ("1", "temporal_stride", "36", "16"),
-    ]
-    assert all(0 < float(r[3]) < 20 for r in rows)  # a finite training loss
+    assert [(r[0], r[3]) for r in rows] == [("avg_pool_2x2", "72"), ("temporal_stride", "36"), ("chance", "")]
+    assert (sweep / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     page_rows = markdown_rows(text_blocks("add_reducer")[1])
-    assert [(r[1], r[2]) for r in page_rows] == [(r[1], r[2]) for r in rows]
+    assert [(r[0], r[3]) for r in page_rows] == [(r[0], r[3]) for r in rows]
 
 
 @pytest.fixture(scope="module")

@@ -16,4 +16,4 @@ videolmm-train --multirun reducer=avg_pool_2x2,temporal_stride \
     data.shards.samples_per_shard=16 data.batch_size=4 data.shuffle_buffer=8 \
     trainer.max_steps=2 trainer.log_every_n_steps=1 trainer.enable_progress_bar=false
 
-python "$here/compare_runs.py" "$out/sweep"
+videolmm-compare "$out/sweep"   # comparison.md / .csv / .png in the sweep folder
