@@ -26,6 +26,7 @@ __all__ = [
     "frame_problems",
     "grid_problems",
     "runtime_problems",
+    "shards_with_fsdp2",
     "stage_problems",
 ]
 
@@ -144,10 +145,15 @@ def stage_problems(cfg: DictConfig, reducer: Any) -> list[str]:
     return problems
 
 
+def shards_with_fsdp2(cfg: DictConfig) -> bool:
+    """Whether the strategy group builds the FSDP2 strategy (parameters sharded over processes)."""
+    return get_object(str(cfg.strategy._target_)) is fsdp2
+
+
 def runtime_problems(cfg: DictConfig) -> list[str]:
     """FSDP2 on the CPU needs an explicit data-parallel size; an explicit resume path must exist."""
     problems = []
-    cpu_fsdp2 = str(cfg.trainer.accelerator) == "cpu" and get_object(str(cfg.strategy._target_)) is fsdp2
+    cpu_fsdp2 = str(cfg.trainer.accelerator) == "cpu" and shards_with_fsdp2(cfg)
     if cpu_fsdp2 and cfg.strategy.data_parallel_size == "auto":  # Lightning's "auto" counts GPUs only
         processes = f"{cfg.trainer.devices} x {cfg.trainer.num_nodes}"
         problems.append(

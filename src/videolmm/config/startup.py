@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hydra.utils import get_object, instantiate
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.config.combinations import (
@@ -19,12 +19,12 @@ from videolmm.config.combinations import (
     frame_range,
     grid_problems,
     runtime_problems,
+    shards_with_fsdp2,
     stage_problems,
 )
 from videolmm.config.targets import binding_problems, target_problems, type_problem
 from videolmm.training.assembly import encoder_grid
 from videolmm.training.module import VideoLMMModule
-from videolmm.training.strategies import fsdp2
 
 __all__ = ["MODULE_GIVEN", "SUPPLIED", "TRAIN_SCALARS", "exit_on_invalid_config", "train_config_problems"]
 
@@ -96,7 +96,7 @@ def export_problems(cfg: DictConfig) -> list[str]:
     """With ``export_hf_dir`` set, the composition must be one a HF LLaVA class computes (checked on meta)."""
     if cfg.export_hf_dir is None:
         return []
-    if get_object(str(cfg.strategy._target_)) is fsdp2:
+    if shards_with_fsdp2(cfg):
         return [
             "export_hf_dir is set but strategy (FSDP2) leaves the weights sharded when training ends. "
             "Valid: strategy=auto or ddp, or export the consolidated checkpoint afterwards (how-to: export to HF)"
