@@ -43,7 +43,7 @@ from videolmm.data import (
     parse_record,
     qwen2_tokenizer,
 )
-from videolmm.model import Separators
+from videolmm.layout import SeparatorLayout
 from videolmm.reducers import SpatialPool
 
 CLIPS = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
@@ -81,7 +81,7 @@ def write_shards(folder: Path, files: list[Path], samples: int) -> list[str]:
 
 def processor(decoder, num_frames: int, tokenizer) -> SampleProcessor:
     """The LLaVA-Video pipeline for one decoder and T."""
-    budget = VisualBudget(SpatialPool(stride=2, mode="bilinear"), Separators(dim=1, position="grid"), (27, 27))
+    budget = VisualBudget(SpatialPool(stride=2, mode="bilinear"), SeparatorLayout(position="grid"), (27, 27))
     chat = ChatTemplate(tokenizer, max_length=32768)
     return SampleProcessor(decoder, UniformFrames(num_frames), SiglipTransform(384), chat, budget)
 

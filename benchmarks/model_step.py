@@ -1,7 +1,7 @@
 """One training step (forward + backward) of VideoLMM against HF LlavaOnevision, same weights and inputs.
 
 The HF model is built from a config (random, seeded), saved as safetensors to a temporary
-directory and loaded with ``VideoLMM.from_hf_pretrained``, so both hold identical weights.
+directory and loaded with ``videolmm.checkpoint.from_hf_pretrained``, so both hold identical weights.
 Both then run the same batch (video + prompt + labelled answer) in alternation; the script
 prints the loss of each (they must agree), the median step time, tokens/s (B * S, visual
 tokens included) and their ratio, and the peak memory a step adds on top of the resident
@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration, Qwen2Config, SiglipVisionConfig
 
+from videolmm.checkpoint import from_hf_pretrained
 from videolmm.model import VideoLMM
 
 VIDEO_ID = 151647
@@ -164,7 +165,7 @@ def build(setup: Setup, device: str) -> tuple[LlavaOnevisionForConditionalGenera
     hf = hf_model(setup)
     with tempfile.TemporaryDirectory() as tmp:
         hf.save_pretrained(tmp)
-        ours = VideoLMM.from_hf_pretrained(tmp)
+        ours = from_hf_pretrained(tmp)
     return hf.to(device, setup.dtype).train(), ours.to(device, setup.dtype).train()
 
 

@@ -39,8 +39,7 @@ import torch
 from transformers import Qwen2Config
 
 from videolmm.data import IGNORE_INDEX, Turn, VideoCollator, VideoRecord, VideoSample
-from videolmm.llm import CausalLM, ChunkedCrossEntropy, PackedSequences
-from videolmm.training.module import token_loss_sum
+from videolmm.llm import CausalLM, ChunkedCrossEntropy, PackedSequences, token_loss_sum
 
 KINDS = {"caption": 178_510, "open-ended": 960_792, "multiple-choice": 196_198}  # LLaVA-Video-178K
 BUCKETS = [(0, 30), (30, 60), (60, 120), (120, 180)]  # seconds

@@ -1,7 +1,7 @@
 """Give re-exported module constants the docstring written where they are defined.
 
-A package that re-exports a constant (``videolmm.model.PAPER_M``, defined with its docstring in
-``videolmm.model.budget``) has no attribute docstring of its own, so autodoc falls back to the
+A package that re-exports a constant (say ``videolmm.pkg.LIMIT``, defined with its docstring in
+``videolmm.pkg.limits``) has no attribute docstring of its own, so autodoc falls back to the
 docstring of the value's type (``int``). This hook looks the attribute docstring up in the
 package's already-imported submodules instead and, failing that, shows no docstring at all.
 """

@@ -8,7 +8,7 @@ from hydra.utils import instantiate
 
 from tests.conftest import package_file
 from videolmm.config import train_config_problems
-from videolmm.model.budget import visual_token_count
+from videolmm.layout import visual_token_count
 from videolmm.training.assembly import encoder_grid
 
 ABLATION = Path(__file__).resolve().parents[2] / "recipes" / "representation_ablation"

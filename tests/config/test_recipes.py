@@ -37,7 +37,7 @@ from tests.conftest import package_file
 from videolmm.checkpoint import save_hf_pretrained, save_llava_next
 from videolmm.config import binding_problems, frame_range, target_problems, train_config_problems
 from videolmm.config.startup import MODULE_GIVEN, SUPPLIED
-from videolmm.model.budget import visual_token_count
+from videolmm.layout import visual_token_count
 from videolmm.model.build import build_model
 from videolmm.training.assembly import (
     MODEL_KEYS,
@@ -189,7 +189,7 @@ def user_inputs(path: Path) -> list[str]:
 def visual_tokens(cfg: DictConfig) -> int:
     """Visual tokens per sample of a composed config, at the most frames its sampler gives."""
     frames = frame_range(instantiate(cfg.frames))[1]
-    return visual_token_count(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), frames, encoder_grid(cfg))
+    return visual_token_count(instantiate(cfg.reducer), instantiate(cfg.separators), frames, encoder_grid(cfg))
 
 
 @pytest.mark.parametrize("path", RECIPE_FILES, ids=recipe_id)

@@ -28,8 +28,8 @@ PACKAGE = {"head_loss": "llm.head_loss"}  # where a group's option lands when it
 STAND_INS = {  # dotted path -> value for the ``???`` the builders or the user fill in
     "projector.in_dim": 32,
     "projector.out_dim": 64,
-    "separators.dim": 64,
     "data.budget": 16,
+    "data.transform": {"_target_": "videolmm.data.SiglipTransform", "size": 28},
     "data.tokenizer": {"_target_": "videolmm.data.synthetic_tokenizer"},
     "data.shards.train": "/nonexistent/shard-{000000..000009}.tar",
     "init.path": "/nonexistent/checkpoint",

@@ -1,6 +1,6 @@
 """Exact parity with HF LLaVA-OneVision and LLaVA-NeXT-Video (tiny random models, float32, CPU).
 
-Each HF model is saved to a temporary directory, loaded with `VideoLMM.from_hf_pretrained`, and
+Each HF model is saved to a temporary directory, loaded with `videolmm.checkpoint.from_hf_pretrained`, and
 run on the same video + prompt: the logits agree to 1e-5 and the visual token count equals the
 number of video features HF scatters into the prompt. `save_hf_pretrained` output loads back
 into the HF class with equal logits. Configurations: reference_algorithms.md §5.3.
@@ -19,7 +19,7 @@ from transformers import (
     SiglipVisionConfig,
 )
 
-from videolmm.model import VideoLMM
+from videolmm.checkpoint import from_hf_pretrained, save_hf_pretrained
 
 VIDEO_ID = 199
 TEXT = {"vocab_size": 200, "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4}
@@ -90,7 +90,7 @@ def test_logits_and_token_counts_equal_hf(name, tmp_path):
     hf = make()
     hf.save_pretrained(tmp_path, max_shard_size="200KB")  # sharded safetensors
     assert (tmp_path / "model.safetensors.index.json").exists()
-    ours = VideoLMM.from_hf_pretrained(tmp_path).eval()
+    ours = from_hf_pretrained(tmp_path).eval()
     ids, mask, videos = batch(tokens, 3, side)
     assert ours.num_visual_tokens(3) == hf_video_tokens(hf, videos) == tokens
     with torch.no_grad():
@@ -103,8 +103,8 @@ def test_saved_directory_loads_back_into_hf(name, tmp_path):
     make, side, tokens = CASES[name]
     hf = make()
     hf.save_pretrained(tmp_path / "hf")
-    ours = VideoLMM.from_hf_pretrained(tmp_path / "hf")
-    ours.save_hf_pretrained(tmp_path / "ours")
+    ours = from_hf_pretrained(tmp_path / "hf")
+    save_hf_pretrained(ours, tmp_path / "ours")
     again = type(hf).from_pretrained(tmp_path / "ours").eval()
     ids, mask, videos = batch(tokens, 3, side)
     torch.testing.assert_close(hf_logits(again, ids, mask, videos), hf_logits(hf, ids, mask, videos), atol=1e-5, rtol=0)
@@ -113,7 +113,7 @@ def test_saved_directory_loads_back_into_hf(name, tmp_path):
 def test_max_pooling_next_video_equals_hf(tmp_path):
     hf = next_video(mode="max")
     hf.save_pretrained(tmp_path)
-    ours = VideoLMM.from_hf_pretrained(tmp_path).eval()
+    ours = from_hf_pretrained(tmp_path).eval()
     ids, mask, videos = batch(2 * 9, 2, 24)
     with torch.no_grad():
         torch.testing.assert_close(ours(ids, mask, videos).logits, hf_logits(hf, ids, mask, videos), atol=1e-5, rtol=0)
@@ -129,7 +129,7 @@ def test_max_pooling_next_video_equals_hf(tmp_path):
 def test_full_size_grids_give_hf_token_counts(make, side, per_frame, extra, tmp_path):
     hf = make()
     hf.save_pretrained(tmp_path)
-    ours = VideoLMM.from_hf_pretrained(tmp_path)
+    ours = from_hf_pretrained(tmp_path)
     for frames in (1, 2):
         videos = torch.randn(1, frames, 3, side, side)
         assert ours.num_visual_tokens(frames) == hf_video_tokens(hf, videos) == per_frame * frames + extra
@@ -138,7 +138,7 @@ def test_full_size_grids_give_hf_token_counts(make, side, per_frame, extra, tmp_
 def test_loss_equals_hf_loss(tmp_path):
     hf = onevision()
     hf.save_pretrained(tmp_path)
-    ours = VideoLMM.from_hf_pretrained(tmp_path).eval()
+    ours = from_hf_pretrained(tmp_path).eval()
     ids, mask, videos = batch(49, 3, 28)
     labels = ids.masked_fill((ids == VIDEO_ID) | (mask == 0), -100)
     with torch.no_grad():

@@ -21,6 +21,7 @@ import videolmm.conf
 from tests.conftest import package_file
 from videolmm.checkpoint import load_gguf
 from videolmm.encoders import SiglipEncoder
+from videolmm.layout import SeparatorLayout
 from videolmm.llm import CausalLM
 from videolmm.model import Separators, VideoLMM
 from videolmm.projectors import MLPProjector
@@ -62,7 +63,8 @@ def test_forward_on_frames_decoded_from_a_real_mp4():
     assert frames.std() > 0.1  # real content, not a blank decode
     llm = CausalLM(Qwen2Config(vocab_size=64, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
                                num_attention_heads=4, num_key_value_heads=2))  # fmt: skip
-    model = VideoLMM(tiny_siglip(), SpatialPool(2, "bilinear"), MLPProjector(32, 48), Separators(48, "end"), llm, 63)
+    end = Separators(48, SeparatorLayout("end"))
+    model = VideoLMM(tiny_siglip(), SpatialPool(2, "bilinear"), MLPProjector(32, 48), end, llm, 63)
     ids = with_video(torch.randint(0, 60, (12,)), 4, model.num_visual_tokens(4), 63)[None]
     out = model(ids, None, [frames], labels=ids.masked_fill(ids == 63, -100))
     assert out.logits.shape == (1, 12 + 65, 64)
@@ -79,7 +81,12 @@ def smollm2() -> tuple[VideoLMM, AutoTokenizer]:
     load_gguf(llm, path)
     video_id = llm.vocab_size - 1  # any id works: placeholder rows are overwritten before the LLM sees them
     model = VideoLMM(
-        tiny_siglip(), SpatialPool(2, "bilinear"), MLPProjector(32, 576), Separators(576, "end"), llm, video_id
+        tiny_siglip(),
+        SpatialPool(2, "bilinear"),
+        MLPProjector(32, 576),
+        Separators(576, SeparatorLayout("end")),
+        llm,
+        video_id,
     )
     return model.eval(), tokenizer
 

@@ -116,7 +116,7 @@ def test_a_placeholder_id_that_is_not_the_tokenizers_is_refused(tmp_path):
 
 
 def test_export_writes_a_hf_llava_onevision_directory_that_loads_back(tmp_path):
-    from videolmm.checkpoint.hf_llava import from_hf_pretrained
+    from videolmm.checkpoint.hf_llava import from_hf_pretrained, save_hf_pretrained
     from videolmm.config import train_config_problems
 
     out = tmp_path / "hf"
@@ -125,7 +125,7 @@ def test_export_writes_a_hf_llava_onevision_directory_that_loads_back(tmp_path):
     )
     assert train_config_problems(cfg) == []
     module, _, _ = fit(cfg)
-    module.model.save_hf_pretrained(out)  # what videolmm-train does after fit
+    save_hf_pretrained(module.model, out)  # what videolmm-train does after fit
     assert (out / "config.json").is_file()
     loaded = from_hf_pretrained(out)
     for (name, x), (_, y) in zip(module.model.state_dict().items(), loaded.state_dict().items(), strict=True):

@@ -90,6 +90,15 @@ CASES = {
         [r"export_hf_dir is set but strategy \(FSDP2\) leaves the weights sharded", r"Valid: strategy=auto or ddp"],
     ),
     "a resume path that does not exist": (["resume=/no/such/last.ckpt"], [r"no such checkpoint\. Valid: auto, never"]),
+    "a transform that does not fit the encoder": (
+        ["data.transform={_target_:videolmm.data.ClipTransform,size:24,crop:24}"],
+        [
+            r"data\.transform does not fit encoder videolmm\.encoders\.SiglipEncoder",
+            r"ClipTransform\(size=24, crop=24\)",
+            r"image_size: 24 != 28",
+            r"mean: \(0\.48145466, 0\.4578275, 0\.40821073\) != \(0\.5, 0\.5, 0\.5\)",
+        ],
+    ),
 }
 
 
@@ -100,6 +109,12 @@ def test_each_mistake_is_reported_with_what_would_be_valid(tmp_path, case):
     assert len(found) == (2 if case == "required values left out" else 1), found
     for pattern in patterns:
         assert any(re.search(pattern, problem) for problem in found), (pattern, found)
+
+
+def test_a_transform_that_preprocesses_as_the_encoder_declares_is_accepted(tmp_path):
+    assert problems(tmp_path, "data.transform={_target_:videolmm.data.SiglipTransform,size:28}") == []
+    clip = "data.transform={_target_:videolmm.data.ClipTransform,size:24,crop:24}"
+    assert problems(tmp_path, "encoder=tiny_clip", clip) == []
 
 
 def test_several_mistakes_are_reported_together(tmp_path):

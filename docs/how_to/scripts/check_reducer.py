@@ -9,7 +9,7 @@ import torch
 from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
-from videolmm.model import Separators, visual_token_count
+from videolmm.layout import SeparatorLayout, visual_token_count
 from videolmm.reducers import SpatialPool, TokenReducer
 
 CONF = Path(__file__).resolve().parent / "conf"  # holds reducer/temporal_stride.yaml
@@ -33,9 +33,9 @@ assert x.grad.abs().sum() > 0
 print(f"x {tuple(x.shape)} -> {tuple(out.shape)}; frames kept: {[s.frames.start for s in segments]}")
 
 # What it costs next to the built-in reducer it starts from, with a newline after every row.
-separators = Separators(dim=1, position="grid")
+layout = SeparatorLayout(position="grid")
 print(f"{'frames':>6} {'grid':>6} {'avg_pool_2x2':>13} {'temporal_stride':>16}")
 for frames, (h, w) in [(8, (7, 7)), (64, (27, 27))]:
-    base = visual_token_count(SpatialPool(stride=2, mode="avg"), separators, frames, (h, w))
-    ours = visual_token_count(reducer, separators, frames, (h, w))
+    base = visual_token_count(SpatialPool(stride=2, mode="avg"), layout, frames, (h, w))
+    ours = visual_token_count(reducer, layout, frames, (h, w))
     print(f"{frames:>6} {f'{h}x{w}':>6} {base:>13,} {ours:>16,}")

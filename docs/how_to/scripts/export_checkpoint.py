@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from videolmm.checkpoint import save_hf_pretrained
 from videolmm.eval import load_model
 
 
@@ -18,7 +19,7 @@ def export(run_dir: Path, output: Path, checkpoint: Path | None = None) -> None:
     """Load the run's checkpoint and write it as a HF directory."""
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     model, origin = load_model(cfg, checkpoint or run_dir / "checkpoints" / "last.ckpt")
-    model.save_hf_pretrained(output)  # ValueError if no HF class computes this composition
+    save_hf_pretrained(model, output)  # ValueError if no HF class computes this composition
     print(f"{origin} -> {output}: {sorted(p.name for p in output.iterdir())}")
 
 

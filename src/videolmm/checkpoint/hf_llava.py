@@ -5,9 +5,9 @@ only, no remote code) and the safetensors weights, builds the equivalent composi
 it strictly:
 
 * LLaVA-OneVision: SigLIP (or CLIP) tower at ``vision_feature_layer``, projector on every
-  patch, ``SpatialPool(2, "bilinear")``, one newline at the end (``Separators("end")``).
+  patch, ``SpatialPool(2, "bilinear")``, one newline at the end (``SeparatorLayout("end")``).
 * LLaVA-NeXT-Video: the tower, ``SpatialPool(stride, "avg" | "max")`` **before** the projector,
-  no separators (``Separators("none")``; the image-only ``image_newline`` is dropped).
+  no separators (``SeparatorLayout("none")``; the image-only ``image_newline`` is dropped).
 
 `save_hf_pretrained` writes such a composition back as a directory HF loads. The tower is
 written with only the layers we hold and ``vision_feature_layer=-1`` (the same features). HF's
@@ -35,6 +35,7 @@ from videolmm.checkpoint.load import export_mapped, load_mapped
 from videolmm.checkpoint.towers import tower_rules
 from videolmm.checkpoint.weights import read_weights, write_weights
 from videolmm.encoders import ClipEncoder, SiglipEncoder
+from videolmm.layout import SeparatorLayout
 from videolmm.llm import CausalLM
 from videolmm.model.separators import Separators
 from videolmm.model.videolmm import VideoLMM
@@ -62,7 +63,7 @@ def hf_keymap(model: VideoLMM) -> KeyMap:
         ("language_model.lm_head.", "llm.model.lm_head."),
         ("image_newline", "separators.newline"),
     )
-    if model.separators.position == "none":
+    if model.separators.layout.position == "none":
         dropped += ("image_newline$",)  # LLaVA-NeXT-Video keeps it for images only
     return KeyMap(rules=rules, aliases=HF_ALIASES + tower_aliases, dropped=dropped)
 
@@ -115,7 +116,7 @@ def _build(config: PretrainedConfig, attn: str) -> VideoLMM:
         position, after = "none", False
     else:
         raise ValueError(f"unsupported HF config {type(config).__name__}: expected LlavaOnevision or LlavaNextVideo")
-    separators = Separators(dim=llm.hidden_size, position=position)
+    separators = Separators(dim=llm.hidden_size, layout=SeparatorLayout(position=position))
     return VideoLMM(encoder, reducer, projector, separators, llm, config.video_token_id, after)
 
 
@@ -144,19 +145,19 @@ def hf_config(model: VideoLMM, image_token_id: int | None = None) -> PretrainedC
 
     Only shapes and component types are read, so a model built on the meta device will do.
     """
-    reducer, separators, projector = model.reducer, model.separators, model.projector
-    pooled = isinstance(reducer, SpatialPool) and not separators.slowfast_marker
+    reducer, layout, projector = model.reducer, model.separators.layout, model.projector
+    pooled = isinstance(reducer, SpatialPool) and not layout.slowfast_marker
     mlp = isinstance(projector, MLPProjector) and projector.linear_1.out_features == projector.out_dim
     onevision = pooled and model.reduce_after_projector and (reducer.stride, reducer.mode) == (2, "bilinear")
-    onevision = onevision and separators.position == "end"
+    onevision = onevision and layout.position == "end"
     next_video = pooled and not model.reduce_after_projector and reducer.mode in ("avg", "max")
-    next_video = next_video and separators.position == "none"
+    next_video = next_video and layout.position == "none"
     if not mlp or not (onevision or next_video) or not isinstance(model.encoder, SiglipEncoder | ClipEncoder):
         raise ValueError(
             "no HF class computes this composition: HF LlavaOnevision needs SpatialPool(2, 'bilinear') after an "
-            "MLPProjector and Separators('end'); LlavaNextVideo needs SpatialPool(avg|max) before it and "
-            f"Separators('none'); both need a SiglipEncoder or ClipEncoder. Got {model.encoder.__class__.__name__}, "
-            f"{reducer!r}, {type(projector).__name__}, separators {separators.position!r}, "
+            "MLPProjector and separators 'end'; LlavaNextVideo needs SpatialPool(avg|max) before it and "
+            f"separators 'none'; both need a SiglipEncoder or ClipEncoder. Got {model.encoder.__class__.__name__}, "
+            f"{reducer!r}, {type(projector).__name__}, separators {layout.position!r}, "
             f"reduce_after_projector={model.reduce_after_projector}"
         )
     drop_cls = isinstance(model.encoder, ClipEncoder) and model.encoder.drop_cls

@@ -63,7 +63,7 @@ def build_inference(cfg: DictConfig) -> Inference:
         instantiate(cfg.decoder),
         instantiate(cfg.frames),
         matched_transform(model.encoder),
-        VisualBudget(model.reducer, model.separators, model.grid),
+        VisualBudget(model.reducer, model.separators.layout, model.grid),
         cfg.evaluation.time_instruction,
     )
     generation = instantiate(cfg.evaluation.generation, end_tokens=tuple(cfg.evaluation.generation.end_tokens))

@@ -14,8 +14,8 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from videolmm.model.budget import PAPER_M, paper_representation, visual_token_count
-from videolmm.model.separators import Separators
+from videolmm.layout import SeparatorLayout, visual_token_count
+from videolmm.paper_budget import PAPER_M, paper_representation
 from videolmm.reducers import Segment, TokenReducer
 from videolmm.reducers.base import check_grid
 from videolmm.shapes import Grid
@@ -44,7 +44,7 @@ def _frames(frames: list[int]) -> str:
 
 def format_budget(
     reducer: TokenReducer,
-    separators: Separators,
+    layout: SeparatorLayout,
     num_frames: int,
     grid: Grid,
     paper_m: int = PAPER_M,
@@ -53,27 +53,27 @@ def format_budget(
     """The report ``videolmm-tokens`` prints: total, per-segment breakdown, and the paper's formula."""
     segments = reducer.segments(num_frames, grid)
     reduced = reducer.num_tokens(num_frames, grid)
-    total = visual_token_count(reducer, separators, num_frames, grid)
+    total = visual_token_count(reducer, layout, num_frames, grid)
     h, w = grid
     lines = [
         f"reducer     {reducer}",
-        f"separators  {separators.extra_repr().split(', ', 1)[1]}",
+        f"separators  {layout}",
         f"input       T={num_frames} frames, grid {h}x{w} (N={h * w})",
         "",
         f"{'pathway':<8} {'frames':<14} {'grid':>7} {'tokens':>7} {'+sep':>5} {'segments':>9} {'total':>8}",
     ]
     groups: dict[tuple, list[Segment]] = {}
     for i, seg in enumerate(segments):
-        key = (i,) if verbose else (seg.pathway, seg.rows, seg.cols, separators.after(seg))
+        key = (i,) if verbose else (seg.pathway, seg.rows, seg.cols, layout.after(seg))
         groups.setdefault(key, []).append(seg)
     for group in groups.values():
-        seg, sep, n = group[0], separators.after(group[0]), len(group)
+        seg, sep, n = group[0], layout.after(group[0]), len(group)
         frames = sorted({t for g in group for t in g.frames})
         lines.append(
             f"{seg.pathway:<8} {_frames(frames):<14} {f'{seg.rows}x{seg.cols}':>7} {seg.num_tokens:>7} {sep:>5} "
             f"{n:>9} {n * (seg.num_tokens + sep):>8}"
         )
-    if separators.position == "end":
+    if layout.position == "end":
         lines.append(f"{'end':<8} {'':<14} {'':>7} {0:>7} {1:>5} {'':>9} {1:>8}")
     lines += ["", f"visual tokens: {total:,} (reducer {reduced:,} + separators {total - reduced:,})"]
     paper = paper_representation(reducer, num_frames)
@@ -113,13 +113,13 @@ def grid_and_frames(cfg: DictConfig) -> tuple[Grid, int, list[str]]:
 
 @hydra.main(version_base="1.3", config_path="pkg://videolmm.conf", config_name="tokens")
 def main(cfg: DictConfig) -> None:
-    """Compose the configuration, build the reducer and separators, print the budget."""
+    """Compose the configuration, build the reducer and the separator layout, print the budget."""
     reducer = instantiate(cfg.reducer)
-    separators = instantiate(cfg.separators, dim=1)
+    layout = instantiate(cfg.separators)
     grid, num_frames, notes = grid_and_frames(cfg)
     for note in notes:
         print(note)
-    print(format_budget(reducer, separators, num_frames, grid, cfg.paper_m, cfg.verbose))
+    print(format_budget(reducer, layout, num_frames, grid, cfg.paper_m, cfg.verbose))
 
 
 if __name__ == "__main__":

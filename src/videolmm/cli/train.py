@@ -17,6 +17,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from videolmm.checkpoint import save_hf_pretrained
 from videolmm.config import exit_on_invalid_config
 from videolmm.eval.choice import score_split
 from videolmm.eval.comparison import run_block
@@ -36,7 +37,7 @@ def main(cfg: DictConfig) -> None:
     train_seconds = time.perf_counter() - start
     if cfg.export_hf_dir is not None and trainer.is_global_zero:
         assert module.model is not None
-        module.model.save_hf_pretrained(cfg.export_hf_dir)
+        save_hf_pretrained(module.model, cfg.export_hf_dir)
         log.info("wrote the HF checkpoint %s", cfg.export_hf_dir)
     if cfg.evaluate.split is None or not trainer.is_global_zero:
         return

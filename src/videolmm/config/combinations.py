@@ -1,6 +1,6 @@
 """Cross-group checks of a ``train`` config: what no single group can know about the others.
 
-Each check instantiates only light objects (the reducer, the separators at width 1, the frame
+Each check instantiates only light objects (the reducer, the separator layout, the frame
 sampler, the tokenizer, the LLM's config, the stage) and the encoder on the meta device for its
 grid; nothing is allocated, no data is read or generated. Messages say what is wrong, with the
 numbers, and what would be valid.
@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.conversation import ChatTemplate
 from videolmm.data.records import VIDEO_MARKER, Turn
-from videolmm.model.budget import visual_token_count
+from videolmm.layout import visual_token_count
 from videolmm.shapes import Grid
 from videolmm.training.strategies import fsdp2
 
@@ -105,9 +105,9 @@ def llm_context(cfg: DictConfig) -> int | None:
 
 def context_problems(cfg: DictConfig, reducer: Any, grid: Grid, frames: tuple[int, int]) -> list[str]:
     """The shortest possible sample must fit ``data.max_length`` and the LLM's context."""
-    separators = instantiate(cfg.separators, dim=1)
+    layout = instantiate(cfg.separators)
     fewest = max(frames[0], reducer.min_frames)
-    visual = visual_token_count(reducer, separators, fewest, grid)
+    visual = visual_token_count(reducer, layout, fewest, grid)
     text = text_floor(cfg)
     floor = visual + (text or 0)
     what = f"{visual} visual tokens (T={fewest}, {_node(cfg, 'reducer')}, {_node(cfg, 'separators')})"
@@ -124,9 +124,12 @@ def context_problems(cfg: DictConfig, reducer: Any, grid: Grid, frames: tuple[in
 def stage_problems(cfg: DictConfig, reducer: Any) -> list[str]:
     """The stage must name every component with parameters, only model components, and train something."""
     stage = instantiate(cfg.stage)
-    separators = instantiate(cfg.separators, dim=1)
+    layout = instantiate(cfg.separators)
     present = list(ALWAYS_TRAINABLE)
-    present += [name for name, part in (("reducer", reducer), ("separators", separators)) if any(part.parameters())]
+    if any(reducer.parameters()):
+        present.append("reducer")
+    if layout.vectors:  # `videolmm.model.Separators` learns one vector per name
+        present.append("separators")
     named = set(stage.trainable)
     problems = []
     unknown, missing = sorted(named - set(MODEL_COMPONENTS)), sorted(set(present) - named)

@@ -23,12 +23,12 @@ from videolmm.config.combinations import (
     stage_problems,
 )
 from videolmm.config.targets import binding_problems, target_problems, type_problem
-from videolmm.training.assembly import encoder_grid
+from videolmm.training.assembly import data_transform, encoder_grid
 from videolmm.training.module import VideoLMMModule
 
 __all__ = ["MODULE_GIVEN", "SUPPLIED", "TRAIN_SCALARS", "exit_on_invalid_config", "train_config_problems"]
 
-SUPPLIED = ("data.budget", "separators.dim", "projector.in_dim", "projector.out_dim")
+SUPPLIED = ("data.budget", "data.transform", "projector.in_dim", "projector.out_dim")
 """``???`` values the builders fill in (`videolmm.training.assembly`, `videolmm.model.build_model`)."""
 
 MODULE_GIVEN = ("model", "stage", "optimizer", "scheduler", "init")
@@ -88,8 +88,17 @@ def combination_problems(cfg: DictConfig) -> list[str]:
     problems = _guarded(grid_problems, cfg, reducer, grid) + _guarded(frame_problems, cfg, reducer, frames)
     if not problems:
         problems += _guarded(context_problems, cfg, reducer, grid, frames)
-    problems += _guarded(export_problems, cfg)
+    problems += _guarded(export_problems, cfg) + _guarded(transform_problems, cfg)
     return problems + _guarded(stage_problems, cfg, reducer) + _guarded(runtime_problems, cfg)
+
+
+def transform_problems(cfg: DictConfig) -> list[str]:
+    """A ``data.transform`` set in the config must preprocess frames as the encoder declares."""
+    try:
+        data_transform(cfg)
+    except ValueError as error:
+        return [str(error)]
+    return []
 
 
 def export_problems(cfg: DictConfig) -> list[str]:

@@ -36,7 +36,15 @@ from videolmm.data.sample import SampleProcessor, VideoSample, VisualBudget
 from videolmm.data.shards import Manifest, RawSample, ShardInfo, ShardWriter, expand_urls, read_shard
 from videolmm.data.synthetic import SyntheticShards, TemporalBenchmark, synthetic_tokenizer
 from videolmm.data.tokenizer import QWEN2_SPECIAL_TOKENS, qwen2_tokenizer
-from videolmm.data.transforms import CLIP_MEAN, CLIP_STD, ClipTransform, SiglipTransform
+from videolmm.data.transforms import (
+    CLIP_MEAN,
+    CLIP_STD,
+    ClipTransform,
+    FrameTransform,
+    SiglipTransform,
+    check_transform,
+    transform_from,
+)
 
 _LIGHTNING = ("ShardPaths", "VideoDataModule")
 
@@ -67,6 +75,7 @@ __all__ = [
     "FpsFrames",
     "FrameSampler",
     "FrameSelection",
+    "FrameTransform",
     "Manifest",
     "PllavaFrames",
     "PyAVDecoder",
@@ -97,6 +106,7 @@ __all__ = [
     "add_time_instruction",
     "batch_videos",
     "check_source",
+    "check_transform",
     "convert_annotations",
     "encode_video",
     "expand_urls",
@@ -110,4 +120,5 @@ __all__ = [
     "shuffle_buffer",
     "synthetic_tokenizer",
     "time_instruction",
+    "transform_from",
 ]

@@ -22,7 +22,7 @@ from videolmm.data.loader import ResumableLoader
 from videolmm.data.reader import ShardReader
 from videolmm.data.sample import SampleProcessor
 from videolmm.data.shards import expand_urls
-from videolmm.data.transforms import SiglipTransform
+from videolmm.data.transforms import FrameTransform
 
 log = logging.getLogger("videolmm.data")
 
@@ -74,9 +74,10 @@ class VideoDataModule(LightningDataModule):
         shards: The shard source.
         tokenizer: The LLM's tokenizer (given by the builder).
         budget: ``T -> L`` visual tokens per video, e.g. `VisualBudget` (given by the builder).
+        transform: uint8 (T, C, H, W) -> float32 (T, C, S, S) frames for the encoder: the builder passes
+            ``transform_from(encoder.preprocessing)``, or a configured one that matches it.
         decoder: Video decoder (default `PyAVDecoder`).
         frames: Frame sampler (default ``UniformFrames(32)``); random samplers jitter in training only.
-        transform: Frame transform (default ``SiglipTransform(384)``).
         system_prompt: ChatML system message (``None``: no system turn).
         label_policy: ``"assistant"`` or ``"llava_next"`` (see `videolmm.data.conversation`).
         placeholder_token: Token repeated for the visual tokens.
@@ -98,9 +99,9 @@ class VideoDataModule(LightningDataModule):
         shards: ShardSource,
         tokenizer: Tokenizer,
         budget: Callable[[int], int],
+        transform: FrameTransform,
         decoder: VideoDecoder | None = None,
         frames: FrameSampler | None = None,
-        transform: Callable | None = None,
         system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
         label_policy: str = "assistant",
         placeholder_token: str = "<|video_pad|>",
@@ -123,7 +124,7 @@ class VideoDataModule(LightningDataModule):
         self.processor = SampleProcessor(
             decoder if decoder is not None else PyAVDecoder(),
             frames if frames is not None else UniformFrames(32),
-            transform if transform is not None else SiglipTransform(384),
+            transform,
             chat,
             budget,
             time_instruction,

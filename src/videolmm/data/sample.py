@@ -15,8 +15,7 @@ from videolmm.data.decode import Source, VideoDecoder
 from videolmm.data.errors import BadSampleError
 from videolmm.data.frames import FrameSampler, time_instruction
 from videolmm.data.records import VideoRecord, parse_record_bytes
-from videolmm.model.budget import visual_token_count
-from videolmm.model.separators import Separators
+from videolmm.layout import SeparatorLayout, visual_token_count
 from videolmm.reducers import TokenReducer
 from videolmm.reducers.base import check_grid
 from videolmm.shapes import Grid
@@ -51,13 +50,13 @@ class VisualBudget:
 
     Args:
         reducer: The model's token reducer.
-        separators: The model's separators, or ``None``.
+        layout: The model's separator layout (``model.separators.layout``), or ``None``.
         grid: The encoder's patch grid ``(h, w)``.
     """
 
-    def __init__(self, reducer: TokenReducer, separators: Separators | None = None, grid: Grid = (27, 27)) -> None:
+    def __init__(self, reducer: TokenReducer, layout: SeparatorLayout | None = None, grid: Grid = (27, 27)) -> None:
         self.reducer = reducer
-        self.separators = separators
+        self.layout = layout
         self.grid = check_grid(tuple(grid))
 
     def __repr__(self) -> str:
@@ -67,7 +66,7 @@ class VisualBudget:
         """``visual_token_count`` for ``num_frames``; `BadSampleError` if the reducer needs more frames."""
         if num_frames < self.reducer.min_frames:
             raise BadSampleError("too_few_frames", f"T={num_frames} but the reducer needs {self.reducer.min_frames}")
-        return visual_token_count(self.reducer, self.separators, num_frames, self.grid)
+        return visual_token_count(self.reducer, self.layout, num_frames, self.grid)
 
 
 def video_member(raw: Mapping[str, bytes], key: str = "") -> bytes:

@@ -3,6 +3,10 @@
 An encoder maps frames (B, T, C, H, W) to patch features (B, T, N, D) with ``N = h * w``.
 Frames are encoded as ``B * T`` independent images, optionally ``chunk_size`` images at a
 time so that inference on long videos keeps activation memory bounded.
+
+Every encoder declares the `videolmm.preprocessing.Preprocessing` its frames need, from its own
+arguments: ``EncoderClass.preprocessing_for(image_size=...)`` reads it from a config without
+building the tower, and the ``preprocessing`` property of a built encoder returns the same.
 """
 
 from collections.abc import Callable
@@ -12,6 +16,7 @@ import torch
 from einops import rearrange
 from torch import Tensor, nn
 
+from videolmm.preprocessing import Preprocessing
 from videolmm.shapes import Grid
 
 
@@ -25,6 +30,8 @@ class VisionEncoder(Protocol):
         patch_size: Side in pixels of one patch.
         num_channels: ``C`` of the frames.
         block_classes: The repeated block types (for sharding and activation checkpointing).
+        preprocessing: What uint8 frames go through before `forward`
+            (``preprocessing_for(image_size=image_size)``).
     """
 
     embed_dim: int
@@ -32,6 +39,16 @@ class VisionEncoder(Protocol):
     patch_size: int
     num_channels: int
     block_classes: tuple[type[nn.Module], ...]
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """The preprocessing of this encoder's frames."""
+        ...
+
+    @staticmethod
+    def preprocessing_for(image_size: int) -> Preprocessing:
+        """The preprocessing of an encoder of this class at ``image_size``, without building one."""
+        ...
 
     def grid(self, image_size: int) -> Grid:
         """The patch grid ``(h, w)`` of a square frame of ``image_size`` pixels."""

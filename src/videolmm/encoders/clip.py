@@ -11,6 +11,7 @@ from transformers import CLIPVisionConfig, CLIPVisionModel
 from transformers.models.clip.modeling_clip import CLIPEncoderLayer
 
 from videolmm.encoders.base import check_chunk_size, encode_frames, kept_layers, patch_grid
+from videolmm.preprocessing import CLIP_MEAN, CLIP_STD, Preprocessing, Resize
 from videolmm.shapes import Grid
 
 
@@ -81,6 +82,16 @@ class ClipEncoder(nn.Module):
             f"embed_dim={self.embed_dim}, image_size={self.image_size}, patch_size={self.patch_size}, "
             f"layers={len(self.layers)}/{self.num_layers}, drop_cls={self.drop_cls}, chunk_size={self.chunk_size}"
         )
+
+    @staticmethod
+    def preprocessing_for(image_size: int) -> Preprocessing:
+        """CLIP's preprocessing: shorter side to ``image_size``, center crop, bicubic, CLIP mean/std."""
+        return Preprocessing(image_size=image_size, resize=Resize.SHORTER_SIDE_CROP, mean=CLIP_MEAN, std=CLIP_STD)
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
+        return self.preprocessing_for(image_size=self.image_size)
 
     def grid(self, image_size: int) -> Grid:
         """``(image_size // patch_size,) * 2`` (the CLS token is not part of the grid)."""

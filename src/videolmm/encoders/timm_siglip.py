@@ -12,6 +12,7 @@ from timm.models.vision_transformer import Block, VisionTransformer
 from torch import Tensor, nn
 
 from videolmm.encoders.base import check_chunk_size, encode_frames, kept_layers, patch_grid
+from videolmm.preprocessing import SIGLIP_MEAN, SIGLIP_STD, Preprocessing, Resize
 from videolmm.shapes import Grid
 
 
@@ -77,6 +78,16 @@ class TimmSiglipEncoder(nn.Module):
             f"embed_dim={self.embed_dim}, image_size={self.image_size}, patch_size={self.patch_size}, "
             f"layers={len(self.vit.blocks)}/{self.num_layers}, chunk_size={self.chunk_size}"
         )
+
+    @staticmethod
+    def preprocessing_for(image_size: int) -> Preprocessing:
+        """SigLIP's preprocessing: squash to ``image_size x image_size``, bicubic, mean = std = 0.5."""
+        return Preprocessing(image_size=image_size, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=SIGLIP_STD)
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
+        return self.preprocessing_for(image_size=self.image_size)
 
     def grid(self, image_size: int) -> Grid:
         """``(image_size // patch_size,) * 2``."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from videolmm.data.conversation import ChatTemplate
@@ -52,12 +51,7 @@ def candidate_nll(
     ids = _pad([e.input_ids for e in encoded], 0).to(video.device)  # (K, S)
     labels = _pad([e.labels for e in encoded], IGNORE_INDEX).to(video.device)  # (K, S)
     mask = _pad([torch.ones_like(e.input_ids) for e in encoded], 0).to(video.device)  # (K, S)
-    hidden = model.llm(model.embed(ids, [video] * len(replies)), mask)  # (K, S, E)
-    targets = labels[:, 1:]  # (K, S-1)
-    keep = targets != IGNORE_INDEX
-    nll = F.cross_entropy(model.llm.head(hidden[:, :-1][keep]).float(), targets[keep], reduction="none")  # (n,)
-    rows = torch.arange(len(replies), device=video.device).unsqueeze(1).expand_as(keep)[keep]  # (n,) owner row
-    return torch.zeros(len(replies), device=video.device).index_add_(0, rows, nll)  # (K,)
+    return model.score(ids, labels, mask, [video] * len(replies)).nll  # (K,)
 
 
 @dataclass

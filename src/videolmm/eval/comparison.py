@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videolmm.model.budget import paper_representation
 from videolmm.model.videolmm import VideoLMM
+from videolmm.paper_budget import paper_representation
 
 from .choice import ChoiceTally
 

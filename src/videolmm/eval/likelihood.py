@@ -6,9 +6,9 @@ each of them is the argmax at its position (greedy).
 """
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from videolmm.llm.loss import IGNORE_INDEX
 from videolmm.model.videolmm import VideoLMM
 
 
@@ -16,7 +16,7 @@ from videolmm.model.videolmm import VideoLMM
 def continuation_logprob(
     model: VideoLMM, prompt: Tensor, continuation: Tensor, video: Tensor | None
 ) -> tuple[float, bool]:
-    """``(sum of log p(continuation | prompt, video), continuation is the greedy one)``.
+    """``(sum of log p(continuation | prompt, video), continuation is the greedy one)``, from `VideoLMM.score`.
 
     Shapes:
         prompt: (S,), continuation: (K,) with K >= 1, video: (T, C, H, W)
@@ -25,12 +25,8 @@ def continuation_logprob(
         raise ValueError("the continuation has no tokens")
     parameter = next(model.parameters())
     ids = torch.cat([prompt, continuation]).to(parameter.device)[None]  # (1, S + K)
+    labels = ids.clone()
+    labels[:, : prompt.numel()] = IGNORE_INDEX  # only the continuation is scored
     videos = None if video is None else [video.to(parameter.device, parameter.dtype)]
-    hidden = model.llm(model.embed(ids, videos), None)  # (1, S + K, E)
-    K = continuation.numel()
-    logits = model.llm.head(hidden[0, -K - 1 : -1]).float()  # (K, vocab): positions predicting the continuation
-    logprobs = F.log_softmax(logits, dim=-1)
-    target = continuation.to(parameter.device)
-    total = logprobs.gather(1, target[:, None]).sum().item()
-    greedy = bool((logprobs.argmax(-1) == target).all())
-    return total, greedy
+    scores = model.score(ids, labels, videos=videos)  # (1,) each
+    return -scores.nll.item(), bool(scores.greedy.item())

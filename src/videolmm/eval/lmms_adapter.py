@@ -219,7 +219,7 @@ def _from_pretrained(path: Path, frames: int, time_instruction: bool, device: st
     if tokenizer is None:
         raise FileNotFoundError(f"{path} has no tokenizer files (tokenizer.json / tokenizer_config.json)")
     chat = ChatTemplate(tokenizer, placeholder_token=tokenizer.convert_ids_to_tokens(model.video_token_id))
-    budget = VisualBudget(model.reducer, model.separators, model.grid)
+    budget = VisualBudget(model.reducer, model.separators.layout, model.grid)
     transform = matched_transform(model.encoder)
     prompter = VideoPrompter(chat, PyAVDecoder(), UniformFrames(frames), transform, budget, time_instruction)
     return model, tokenizer, prompter

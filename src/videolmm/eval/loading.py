@@ -12,15 +12,20 @@ setting's (LLaVA-Video is trained with bilinear pooling and evaluated with avera
 learned newline vector is kept).
 """
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from omegaconf import DictConfig
 
+from videolmm.data.transforms import FrameTransform, transform_from
 from videolmm.model.build import build_model
 from videolmm.model.separators import Separators
 from videolmm.model.videolmm import VideoLMM
+
+if TYPE_CHECKING:
+    from videolmm.encoders import VisionEncoder
 
 _MODULE_PREFIX = "model."
 
@@ -76,24 +81,19 @@ def with_representation(model: VideoLMM, reducer: Any, position: str) -> VideoLM
         ValueError: The new position needs a newline vector the model never learned.
     """
     old = model.separators
-    separators = Separators(old.dim, position=position, slowfast_marker=old.slowfast_marker)
-    for name in ("newline", "marker"):
+    separators = Separators(old.dim, replace(old.layout, position=position))
+    for name in separators.layout.vectors:
         new, learned = getattr(separators, name), getattr(old, name)
-        if new is not None and learned is None:
+        if learned is None:
             raise ValueError(f"separator position {position!r} needs a learned {name}; the model has none")
-        if new is not None:
-            with torch.no_grad():
-                new.copy_(learned)
+        with torch.no_grad():
+            new.copy_(learned)
     parameter = next(model.parameters())
     model.reducer = reducer
     model.separators = separators.to(parameter.device, parameter.dtype)
     return model
 
 
-def matched_transform(encoder: Any) -> Any:
-    """The frame transform an encoder was trained with: CLIP's resize + crop, else SigLIP's square resize."""
-    from videolmm.data.transforms import ClipTransform, SiglipTransform
-    from videolmm.encoders import ClipEncoder
-
-    side = int(encoder.image_size)
-    return ClipTransform(size=side, crop=side) if isinstance(encoder, ClipEncoder) else SiglipTransform(size=side)
+def matched_transform(encoder: "VisionEncoder") -> FrameTransform:
+    """The frame transform an encoder was trained with: the one its ``preprocessing`` declares."""
+    return transform_from(encoder.preprocessing)

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from videolmm.llm.attention import SDPA_PRIORITY, describe_attention, sdpa_priority
 from videolmm.llm.head_loss import ChunkedCrossEntropy, HeadLoss, LigerCrossEntropy, PlainCrossEntropy
-from videolmm.llm.loss import IGNORE_INDEX, causal_lm_loss
+from videolmm.llm.loss import (
+    IGNORE_INDEX,
+    SequenceScores,
+    causal_lm_loss,
+    predicted_positions,
+    sequence_scores,
+    token_loss_sum,
+)
 from videolmm.llm.packing import PackedSequences
 
 if TYPE_CHECKING:
@@ -23,9 +30,13 @@ __all__ = [
     "LigerCrossEntropy",
     "PackedSequences",
     "PlainCrossEntropy",
+    "SequenceScores",
     "causal_lm_loss",
     "describe_attention",
+    "predicted_positions",
     "sdpa_priority",
+    "sequence_scores",
+    "token_loss_sum",
 ]
 
 

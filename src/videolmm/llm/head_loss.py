@@ -1,8 +1,10 @@
 """Cross-entropy through the LM head: plain, chunked (never the full logits), or liger-kernel's fused kernel.
 
-A head loss receives the final hidden states of the ``n`` predicted positions, their target ids and
-the LM head, and returns the *sum* of the token cross-entropies in float32. Which positions are
-predicted is decided before (`videolmm.llm.token_loss_sum`), so ``-100`` never reaches it.
+This is the one place where a cross-entropy over the vocabulary is computed. A head loss receives
+the final hidden states of the ``n`` predicted positions, their target ids and the LM head, and
+returns the *sum* of the token cross-entropies in float32 (training), or per token the NLL and
+whether the target is the argmax (`token_scores`, no gradients: scoring). Which positions are
+predicted is decided before (`videolmm.llm.loss`), so ``-100`` never reaches it.
 
 - `PlainCrossEntropy` applies the head to all ``n`` rows: an (n, vocab) logits tensor in the
   head's dtype, its float32 copy and the float32 log-softmax kept for the backward.
@@ -23,7 +25,7 @@ from torch import Tensor, nn
 
 
 class HeadLoss(Protocol):
-    """What `token_loss_sum` calls: summed cross-entropy of ``head(hidden)`` against ``targets``."""
+    """What `videolmm.llm.loss` calls: cross-entropy of ``head(hidden)`` against ``targets``."""
 
     def __call__(self, hidden: Tensor, targets: Tensor, head: nn.Module) -> Tensor:
         """Sum over the n rows (float32 scalar).
@@ -33,9 +35,35 @@ class HeadLoss(Protocol):
         """
         ...
 
+    def token_scores(self, hidden: Tensor, targets: Tensor, head: nn.Module) -> tuple[Tensor, Tensor]:
+        """Per row: the NLL (float32) and whether the target is the argmax; no gradients.
+
+        Shapes:
+            hidden: (n, E), targets: (n,) -> (n,), (n,)
+        """
+        ...
+
     def logits_memory(self, num_tokens: int, vocab: int, dtype_bytes: int) -> tuple[int, int]:
         """Bytes of logit-sized tensors for ``num_tokens`` predicted tokens: (kept for the backward, transient peak)."""
         ...
+
+
+@torch.no_grad()
+def _token_scores(hidden: Tensor, targets: Tensor, head: nn.Module, chunk_size: int) -> tuple[Tensor, Tensor]:
+    """NLL and argmax hit of every row, ``chunk_size`` rows of float32 logits at a time.
+
+    Shapes:
+        hidden: (n, E), targets: (n,) -> (n,), (n,)
+    """
+    if hidden.shape[0] != targets.shape[0]:
+        raise ValueError(f"{hidden.shape[0]} hidden rows but {targets.shape[0]} targets")
+    nll, hit = [hidden.new_zeros(0, dtype=torch.float32)], [targets.new_zeros(0, dtype=torch.bool)]
+    for start in range(0, hidden.shape[0], chunk_size):
+        logits = head(hidden[start : start + chunk_size]).float()  # (c, vocab)
+        chunk_targets = targets[start : start + chunk_size]  # (c,)
+        nll.append(F.cross_entropy(logits, chunk_targets, reduction="none"))
+        hit.append(logits.argmax(-1) == chunk_targets)
+    return torch.cat(nll), torch.cat(hit)
 
 
 class PlainCrossEntropy:
@@ -51,6 +79,14 @@ class PlainCrossEntropy:
             hidden: (n, E), targets: (n,) -> ()
         """
         return F.cross_entropy(head(hidden).float(), targets, reduction="sum")  # (n, vocab) logits
+
+    def token_scores(self, hidden: Tensor, targets: Tensor, head: nn.Module) -> tuple[Tensor, Tensor]:
+        """Per-row NLL and argmax hit from the whole (n, vocab) logits at once.
+
+        Shapes:
+            hidden: (n, E), targets: (n,) -> (n,), (n,)
+        """
+        return _token_scores(hidden, targets, head, chunk_size=max(1, hidden.shape[0]))
 
     def logits_memory(self, num_tokens: int, vocab: int, dtype_bytes: int) -> tuple[int, int]:
         """Kept: the float32 log-probabilities; transient: their gradient, the log-softmax gradient, the cast back."""
@@ -91,6 +127,14 @@ class ChunkedCrossEntropy:
         assert isinstance(loss, Tensor)
         return loss
 
+    def token_scores(self, hidden: Tensor, targets: Tensor, head: nn.Module) -> tuple[Tensor, Tensor]:
+        """Per-row NLL and argmax hit, ``chunk_size`` rows of logits at a time.
+
+        Shapes:
+            hidden: (n, E), targets: (n,) -> (n,), (n,)
+        """
+        return _token_scores(hidden, targets, head, self.chunk_size)
+
     def logits_memory(self, num_tokens: int, vocab: int, dtype_bytes: int) -> tuple[int, int]:
         """Kept: nothing; transient: one chunk's float32 logits and their softmax (8 bytes per logit)."""
         return 0, 8 * vocab * min(num_tokens, self.chunk_size)
@@ -124,6 +168,14 @@ class LigerCrossEntropy:
         if not isinstance(head, nn.Linear):
             raise TypeError(f"LigerCrossEntropy needs an nn.Linear LM head, got {type(head).__name__}")
         return self._loss(head.weight, hidden, targets, head.bias).float()
+
+    def token_scores(self, hidden: Tensor, targets: Tensor, head: nn.Module) -> tuple[Tensor, Tensor]:
+        """Per-row NLL and argmax hit, 4,096 rows of logits at a time (the fused kernel returns only sums).
+
+        Shapes:
+            hidden: (n, E), targets: (n,) -> (n,), (n,)
+        """
+        return _token_scores(hidden, targets, head, chunk_size=4096)
 
     def logits_memory(self, num_tokens: int, vocab: int, dtype_bytes: int) -> tuple[int, int]:
         """An approximation: liger sizes its chunks from vocab / width; taken here as at most 4,096 rows."""

@@ -12,34 +12,44 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from videolmm.llm.packing import PackedSequences
 
-def placeholder_mask(input_ids: Tensor, video_token_id: int, expected: Sequence[int]) -> Tensor:
+
+def placeholder_mask(
+    input_ids: Tensor, video_token_id: int, expected: Sequence[int], packed: PackedSequences | None = None
+) -> Tensor:
     """Positions of the placeholder ids, after checking each sample's count.
 
     Args:
-        input_ids: Token ids with placeholders.
+        input_ids: Token ids with placeholders: one sample per row, or packed rows.
         video_token_id: The placeholder id.
-        expected: Visual tokens of each sample's video (0 for a sample without video).
+        expected: Visual tokens of each sample's video (0 for a sample without video), in
+            row order (packed: sample by sample within each row, row after row).
+        packed: Where the samples of packed rows are; ``None`` when every row is one sample.
 
     Returns:
-        Boolean mask of the placeholders.
+        Boolean mask of the placeholders (never on packed padding).
 
     Raises:
         ValueError: A sample's placeholder count differs from its expected count.
 
     Shapes:
-        input_ids: (B, S) -> (B, S)
+        input_ids: (B, S) or packed (R, P) -> same
     """
     if input_ids.ndim != 2:
         raise ValueError(f"input_ids must be (B, S), got shape {tuple(input_ids.shape)}")
-    if input_ids.shape[0] != len(expected):
-        raise ValueError(f"input_ids has B={input_ids.shape[0]} samples but {len(expected)} token counts were given")
     mask = input_ids == video_token_id
-    counts = mask.sum(dim=1).tolist()
+    if packed is None:
+        counts, what = mask.sum(dim=1).tolist(), "sample"
+    else:
+        mask &= packed.attention_mask.bool()
+        counts, what = [int(part.sum()) for part in packed.split(mask)], "packed sample"
+    if len(counts) != len(expected):
+        raise ValueError(f"input_ids has {len(counts)} {what}s but {len(expected)} token counts were given")
     for b, (found, want) in enumerate(zip(counts, expected, strict=True)):
         if found != want:
             has = f"its video gives {want} visual tokens" if want else "it has no video (0 visual tokens)"
-            raise ValueError(f"sample {b} has {found} placeholder ids (id {video_token_id}) but {has}")
+            raise ValueError(f"{what} {b} has {found} placeholder ids (id {video_token_id}) but {has}")
     return mask
 
 

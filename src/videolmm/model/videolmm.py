@@ -9,18 +9,28 @@ With ``reduce_after_projector=False`` the reducer runs on the encoder output and
 after it (HF LLaVA-NeXT-Video). Videos of a batch may have different frame counts; a batch in
 which no sample has a video still runs the visual path once on blank frames (its output
 contributes exactly zero) so that every rank of a sharded job runs the same modules.
+
+The model owns the whole computation, so any loop gets what ``videolmm-train`` optimises:
+
+- `embed`: the one embedding path, for padded batches (one sample per row) and packed rows;
+- `forward`: the token loss through ``llm.head_loss`` (summed, counted and averaged) and/or logits;
+- `score`: per-row summed NLL, label count and greedy flag (closed-set choices, lmms-eval likelihoods);
+- `generate`: decoding with the LLM's KV cache.
+
+Loading and saving outside formats lives in `videolmm.checkpoint`, which imports this module (never
+the other way round).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from videolmm.llm.loss import causal_lm_loss
-from videolmm.model.budget import visual_token_count
+from videolmm.layout import visual_token_count
+from videolmm.llm.loss import SequenceScores, sequence_scores, token_loss_sum
+from videolmm.llm.packing import PackedSequences
 from videolmm.model.separators import Separators
 from videolmm.model.splice import placeholder_mask, scatter_visual
 from videolmm.shapes import Grid
@@ -34,12 +44,18 @@ class VideoLMMOutput:
     """What `VideoLMM.forward` returns.
 
     Attributes:
-        loss: Mean next-token cross-entropy over labelled positions (``None`` without labels).
+        loss: Mean next-token cross-entropy over labelled positions (``None`` without labels):
+            ``loss_sum / max(num_label_tokens, 1)``.
         logits: (B, S, vocab) when asked for, else ``None``.
+        loss_sum: Summed next-token cross-entropy (float32 scalar), what training back-propagates
+            before normalising over the global batch (``None`` without labels).
+        num_label_tokens: Predicted (labelled) positions, an int scalar (``None`` without labels).
     """
 
     loss: Tensor | None
     logits: Tensor | None
+    loss_sum: Tensor | None = None
+    num_label_tokens: Tensor | None = None
 
 
 class VideoLMM(nn.Module):
@@ -108,7 +124,7 @@ class VideoLMM(nn.Module):
 
     def num_visual_tokens(self, num_frames: int) -> int:
         """Placeholder ids one video of ``num_frames`` frames needs (`visual_token_count`)."""
-        return visual_token_count(self.reducer, self.separators, num_frames, self.grid)
+        return visual_token_count(self.reducer, self.separators.layout, num_frames, self.grid)
 
     def encode_videos(self, videos: Sequence[Tensor]) -> list[Tensor]:
         """Visual tokens of each video; all frames go through the encoder in one batch.
@@ -153,28 +169,60 @@ class VideoLMM(nn.Module):
         blank = torch.zeros(self.reducer.min_frames, channels, side, side, device=device)
         return self.encode_videos([blank])[0].sum() * 0
 
-    def embed(self, input_ids: Tensor, videos: Videos = None) -> Tensor:
+    def embed(self, input_ids: Tensor, videos: Videos = None, packed: PackedSequences | None = None) -> Tensor:
         """The LLM input: text embeddings with each sample's visual tokens spliced in.
 
+        Args:
+            input_ids: Token ids with placeholders; one sample per row, or packed rows.
+            videos: One video (or ``None``) per sample, see `Videos`; packed: per sample in row order.
+            packed: Where the samples of packed rows are (``None``: one sample per row).
+
         Raises:
-            ValueError: Placeholder counts, frame sizes or frame counts do not fit the model.
+            ValueError: Placeholder counts, frame sizes, frame counts or the number of videos do
+                not fit the model.
 
         Shapes:
-            input_ids: (B, S), videos: (B, T, C, H, W) or [(T_i, C, H, W) | None] * B -> (B, S, E)
+            input_ids: (B, S), videos: (B, T, C, H, W) or [(T_i, C, H, W) | None] * samples -> (B, S, E)
         """
-        items = _video_list(videos, input_ids.shape[0])
+        samples = input_ids.shape[0] if packed is None else len(packed.lengths)
+        items = _video_list(videos, samples)
         expected = [0 if v is None else self.num_visual_tokens(v.shape[0]) for v in items]
-        mask = placeholder_mask(input_ids, self.video_token_id, expected)
+        mask = placeholder_mask(input_ids, self.video_token_id, expected, packed)  # (B, S)
         text = self.llm.embed(input_ids.masked_fill(mask, 0))  # (B, S, E); placeholder rows are replaced
         present = [v for v in items if v is not None]
         if not present:
             return text + self.idle_visual_pass(input_ids.device).to(text.dtype)
-        tokens = self.encode_videos(present)
+        tokens = self.encode_videos(present)  # [(L_i, E)], in placeholder order
         produced = [t.shape[0] for t in tokens]
         wanted = [n for v, n in zip(items, expected, strict=True) if v is not None]
         if produced != wanted:
             raise ValueError(f"the reducer produced {produced} visual tokens per video but reports {wanted}")
         return scatter_visual(text, mask, tokens)
+
+    def hidden_states(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        videos: Videos = None,
+        position_ids: Tensor | None = None,
+        packed: PackedSequences | None = None,
+    ) -> Tensor:
+        """Final hidden states of the LLM (before the LM head).
+
+        Packed rows take their mask and positions from ``packed``; a padded batch may give
+        ``position_ids`` (``None`` counts from 0).
+
+        Shapes:
+            input_ids, attention_mask, position_ids: (B, S) -> (B, S, E)
+        """
+        embeds = self.embed(input_ids, videos, packed)  # (B, S, E)
+        if packed is not None:
+            if attention_mask is not None or position_ids is not None:
+                raise ValueError("packed rows take their positions from `packed`: pass no attention_mask/position_ids")
+            return self.llm(embeds, packed=packed)
+        if position_ids is None:
+            return self.llm(embeds, attention_mask)
+        return self.llm(embeds, attention_mask, position_ids=position_ids)
 
     def forward(
         self,
@@ -183,19 +231,43 @@ class VideoLMM(nn.Module):
         videos: Videos = None,
         labels: Tensor | None = None,
         return_logits: bool = True,
+        position_ids: Tensor | None = None,
+        packed: PackedSequences | None = None,
     ) -> VideoLMMOutput:
-        """Loss and/or logits of a batch.
+        """Loss and/or logits of a batch, padded or packed.
 
-        The loss is computed from the hidden states and the LM head on labelled positions only,
-        so it does not depend on ``return_logits``.
+        The loss runs through ``llm.head_loss`` (chunked by default) on labelled positions only,
+        so it does not depend on ``return_logits``; in packed rows no sample predicts the next
+        one's first token. Training back-propagates ``loss_sum`` and normalises by the global
+        ``num_label_tokens``; ``loss`` is the batch's token mean.
 
         Shapes:
-            input_ids, attention_mask, labels: (B, S); logits: (B, S, vocab)
+            input_ids, attention_mask, labels, position_ids: (B, S); logits: (B, S, vocab)
         """
-        hidden = self.llm(self.embed(input_ids, videos), attention_mask)  # (B, S, E)
-        loss = causal_lm_loss(hidden, labels, self.llm.head) if labels is not None else None
+        hidden = self.hidden_states(input_ids, attention_mask, videos, position_ids, packed)  # (B, S, E)
         logits = self.llm.logits(hidden) if return_logits else None
-        return VideoLMMOutput(loss=loss, logits=logits)
+        if labels is None:
+            return VideoLMMOutput(loss=None, logits=logits)
+        boundaries = packed.position_ids if packed is not None else None
+        total, count = token_loss_sum(hidden, labels, self.llm.head, self.llm.head_loss, boundaries)
+        return VideoLMMOutput(
+            loss=total / torch.clamp(count, min=1), logits=logits, loss_sum=total, num_label_tokens=count
+        )
+
+    @torch.no_grad()
+    def score(
+        self, input_ids: Tensor, labels: Tensor, attention_mask: Tensor | None = None, videos: Videos = None
+    ) -> SequenceScores:
+        """Per row: summed NLL of the labelled tokens, their count, and whether each is the argmax.
+
+        The same next-token loss as `forward` (``llm.head_loss``), reduced per row: candidates of a
+        closed-set question ranked by NLL, lmms-eval's ``loglikelihood`` (``-nll``, ``greedy``).
+
+        Shapes:
+            input_ids, labels, attention_mask: (B, S) -> (B,) each
+        """
+        hidden = self.hidden_states(input_ids, attention_mask, videos)  # (B, S, E)
+        return sequence_scores(hidden, labels, self.llm.head, self.llm.head_loss)
 
     @torch.no_grad()
     def generate(
@@ -215,21 +287,6 @@ class VideoLMM(nn.Module):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         return self.llm.generate(self.embed(input_ids, videos), attention_mask, **kwargs)
-
-    @classmethod
-    def from_hf_pretrained(
-        cls, path: str | Path, dtype: torch.dtype | None = None, attn_implementation: str = "sdpa"
-    ) -> "VideoLMM":
-        """Load a local HF LlavaOnevision / LlavaNextVideo directory (see `videolmm.checkpoint.from_hf_pretrained`)."""
-        from videolmm.checkpoint.hf_llava import from_hf_pretrained
-
-        return from_hf_pretrained(path, dtype=dtype, attn_implementation=attn_implementation)
-
-    def save_hf_pretrained(self, path: str | Path) -> None:
-        """Write this model as a HF LlavaOnevision / LlavaNextVideo directory (see `save_hf_pretrained`)."""
-        from videolmm.checkpoint.hf_llava import save_hf_pretrained
-
-        save_hf_pretrained(self, path)
 
 
 def _by_length(lengths: Sequence[int]) -> dict[int, list[int]]:
@@ -253,7 +310,7 @@ def _video_list(videos: Videos, batch_size: int) -> list[Tensor | None]:
         return list(videos.unbind(0))
     items = list(videos)
     if len(items) != batch_size:
-        raise ValueError(f"got {len(items)} videos (or None) for B={batch_size} samples")
+        raise ValueError(f"got {len(items)} videos (or None) for {batch_size} samples")
     for b, v in enumerate(items):
         if v is not None and v.ndim != 4:
             raise ValueError(f"video of sample {b} must be (T, C, H, W), got shape {tuple(v.shape)}")

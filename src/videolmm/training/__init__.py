@@ -12,9 +12,8 @@ from videolmm.training.compile import CompileBlocks, compile_blocks
 from videolmm.training.evaluation import BenchmarkDataModule, EvaluationModule
 from videolmm.training.flops import PEAK_BF16_FLOPS, TransformerCost, VideoLMMFlops, mfu, pass_factor, peak_flops
 from videolmm.training.memory import ActivationMemory, DecoderShape, VisionShape, activation_memory
-from videolmm.training.module import VideoLMMModule, token_loss_sum
+from videolmm.training.module import VideoLMMModule
 from videolmm.training.optim import build_optimizer, no_decay_parameters, param_groups
-from videolmm.training.packing import PackedInputs, embed_packed, packed_inputs
 from videolmm.training.plan import StateMemory, TrainingPlan, Workload, plan_training, state_memory
 from videolmm.training.schedule import constant_with_warmup, cosine_with_warmup
 from videolmm.training.sharding import apply_activation_checkpointing, shard_model
@@ -29,7 +28,6 @@ __all__ = [
     "CompileBlocks",
     "DecoderShape",
     "EvaluationModule",
-    "PackedInputs",
     "Stage",
     "StateMemory",
     "ThroughputMonitor",
@@ -48,10 +46,8 @@ __all__ = [
     "components",
     "constant_with_warmup",
     "cosine_with_warmup",
-    "embed_packed",
     "mfu",
     "no_decay_parameters",
-    "packed_inputs",
     "param_groups",
     "parameter_table",
     "pass_factor",
@@ -59,6 +55,5 @@ __all__ = [
     "plan_training",
     "shard_model",
     "state_memory",
-    "token_loss_sum",
     "verify_checkpoint",
 ]

@@ -16,6 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.datamodule import VideoDataModule
 from videolmm.data.sample import VisualBudget
+from videolmm.data.transforms import FrameTransform, check_transform, transform_from
+from videolmm.preprocessing import Preprocessing
 from videolmm.shapes import Grid
 from videolmm.training.callbacks import GatherLoaderStates, ThroughputMonitor
 from videolmm.training.checkpoints import (
@@ -39,10 +41,34 @@ def encoder_grid(cfg: DictConfig) -> Grid:
     return encoder.grid(encoder.image_size)
 
 
+def encoder_preprocessing(cfg: DictConfig) -> Preprocessing:
+    """The encoder's declared preprocessing, from a meta-device build (nothing is allocated)."""
+    with torch.device("meta"):
+        encoder = instantiate(cfg.encoder)
+    return encoder.preprocessing
+
+
+def data_transform(cfg: DictConfig) -> FrameTransform:
+    """The frame transform of ``cfg.data``: the encoder's preprocessing, or a configured transform that matches it.
+
+    Raises:
+        ValueError: ``data.transform`` is set and preprocesses otherwise than the encoder declares.
+    """
+    preprocessing = encoder_preprocessing(cfg)
+    if OmegaConf.is_missing(cfg.data, "transform"):
+        return transform_from(preprocessing)
+    transform = instantiate(cfg.data.transform)
+    try:
+        check_transform(transform, preprocessing)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"data.transform does not fit encoder {cfg.encoder._target_}: {error}") from error
+    return transform
+
+
 def build_datamodule(cfg: DictConfig) -> VideoDataModule:
     """The DataModule of ``cfg.data``, with the model's visual budget; checks the placeholder id."""
-    budget = VisualBudget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), encoder_grid(cfg))
-    data = instantiate(cfg.data, budget=budget)
+    budget = VisualBudget(instantiate(cfg.reducer), instantiate(cfg.separators), encoder_grid(cfg))
+    data = instantiate(cfg.data, budget=budget, transform=data_transform(cfg))
     placeholder = data.processor.chat.placeholder_id
     if placeholder != cfg.video_token_id:
         raise ValueError(

@@ -23,44 +23,14 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
-from videolmm.llm.head_loss import HeadLoss, PlainCrossEntropy
-from videolmm.llm.loss import IGNORE_INDEX
+from videolmm.llm.packing import PackedSequences
 from videolmm.model.build import build_model
 from videolmm.model.videolmm import VideoLMM
 from videolmm.training.optim import build_optimizer
-from videolmm.training.packing import packed_inputs
 from videolmm.training.sharding import apply_activation_checkpointing, shard_model
 from videolmm.training.stage import Stage
 
 Batch = dict[str, Any]
-
-
-def token_loss_sum(
-    hidden: Tensor,
-    labels: Tensor,
-    head: torch.nn.Module,
-    head_loss: HeadLoss | None = None,
-    position_ids: Tensor | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Sum of next-token cross-entropies over labelled positions, and their count.
-
-    Args:
-        hidden: Final hidden states.
-        labels: Target ids aligned with the input (``-100`` where ignored).
-        head: The LM head.
-        head_loss: How the loss runs through the head (`PlainCrossEntropy` when ``None``).
-        position_ids: With packed samples: a position whose *next* position id is 0 is the last
-            token of a sample and predicts nothing (the next sample's first token is not its target).
-
-    Shapes:
-        hidden: (B, S, E), labels, position_ids: (B, S) -> scalar, scalar
-    """
-    targets = labels[:, 1:]  # (B, S-1): the token after each position
-    keep = targets != IGNORE_INDEX
-    if position_ids is not None:
-        keep &= position_ids[:, 1:] != 0  # never across a packed sample boundary
-    loss = PlainCrossEntropy() if head_loss is None else head_loss
-    return loss(hidden[:, :-1][keep], targets[keep], head), keep.sum()  # only labelled positions reach the head
 
 
 class VideoLMMModule(L.LightningModule):
@@ -124,10 +94,15 @@ class VideoLMMModule(L.LightningModule):
         if self.activation_checkpointing:
             apply_activation_checkpointing(self.model)
         if self.device_mesh is not None:  # ModelParallelStrategy: FSDP2 over the data-parallel mesh
-            # This module is the root unit: its forward (the loss) calls embed, the LLM and the head directly.
+            # The model is the root unit: its forward computes the whole loss; score and generate are
+            # registered as forward methods, so that they gather the root's parameters too.
             mesh = self.device_mesh["data_parallel"]
             shard_model(
-                self.model, mesh, root=self, param_dtype=self.fsdp_param_dtype, cpu_offload=self.fsdp_cpu_offload
+                self.model,
+                mesh,
+                param_dtype=self.fsdp_param_dtype,
+                cpu_offload=self.fsdp_cpu_offload,
+                forward_methods=("score", "generate"),
             )
 
     def on_fit_start(self) -> None:
@@ -138,19 +113,32 @@ class VideoLMMModule(L.LightningModule):
     def forward(self, batch: Batch) -> tuple[Tensor, Tensor]:
         """Summed token loss and labelled-token count of a micro-batch (packed when it has ``cu_seqlens``).
 
+        Both come from `VideoLMM.forward`: the loss any loop over the model gets.
+
         Shapes:
             batch["input_ids"], batch["labels"]: (B, S) -> scalar, scalar
         """
         assert self.model is not None, "configure_model() has not run"
-        llm = self.model.llm
-        if "cu_seqlens" in batch:  # packed rows: attention kept within each sample
-            packed = packed_inputs(self.model, batch)
-            hidden = llm(packed.embeds, packed=packed.sequences)  # (R, P, E)
-            return token_loss_sum(hidden, batch["labels"], llm.head, llm.head_loss, batch["position_ids"])
-        embeds = self.model.embed(batch["input_ids"], batch.get("videos"))  # (B, S, E)
-        extra = {"position_ids": batch["position_ids"]} if "position_ids" in batch else {}
-        hidden = llm(embeds, batch.get("attention_mask"), **extra)  # (B, S, E)
-        return token_loss_sum(hidden, batch["labels"], llm.head, llm.head_loss)
+        if "cu_seqlens" in batch:  # packed rows: attention and targets kept within each sample
+            out = self.model(
+                batch["input_ids"],
+                videos=batch.get("videos"),
+                labels=batch["labels"],
+                return_logits=False,
+                packed=PackedSequences.from_batch(batch),
+            )
+        else:
+            out = self.model(
+                batch["input_ids"],
+                batch.get("attention_mask"),
+                batch.get("videos"),
+                batch["labels"],
+                return_logits=False,
+                position_ids=batch.get("position_ids"),
+            )
+        assert out.loss_sum is not None
+        assert out.num_label_tokens is not None
+        return out.loss_sum, out.num_label_tokens
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Back-propagate the summed token loss of the micro-batch (normalised before the step)."""

@@ -4,6 +4,7 @@ The components only expose ``block_classes``; this module decides what to do wit
 (torchtitan's ``parallelize`` kept apart from the model).
 """
 
+from collections.abc import Sequence
 from functools import partial
 
 import torch
@@ -16,7 +17,13 @@ from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
     apply_activation_checkpointing as wrap_blocks,
 )
 from torch.distributed.device_mesh import DeviceMesh
-from torch.distributed.fsdp import CPUOffloadPolicy, MixedPrecisionPolicy, OffloadPolicy, fully_shard
+from torch.distributed.fsdp import (
+    CPUOffloadPolicy,
+    MixedPrecisionPolicy,
+    OffloadPolicy,
+    fully_shard,
+    register_fsdp_forward_method,
+)
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 
@@ -44,22 +51,23 @@ def apply_activation_checkpointing(model: nn.Module) -> int:
 def shard_model(
     model: nn.Module,
     mesh: DeviceMesh,
-    root: nn.Module | None = None,
     param_dtype: str | None = None,
     reduce_dtype: str = "float32",
     cpu_offload: bool = False,
+    forward_methods: Sequence[str] = (),
 ) -> int:
     """``fully_shard`` every block, then the whole model (FSDP2); return the number of sharded blocks.
 
     Args:
-        model: The model, after activation checkpointing if any.
+        model: The model, after activation checkpointing if any. It is the root unit, sharded last:
+            its ``forward`` runs the whole computation (embedding, towers, head and loss), so every
+            parameter outside the blocks is gathered for all of it.
         mesh: The data-parallel mesh.
-        root: The module whose ``forward`` runs the whole computation (embedding, towers, head and
-            loss), sharded last as the root unit so that every parameter outside the blocks is
-            gathered for all of it; ``model`` itself when ``None``.
         param_dtype: Dtype of the gathered parameters in forward/backward (``None`` keeps theirs).
         reduce_dtype: Dtype of the gradient reduce-scatter.
         cpu_offload: Keep sharded parameters, gradients and optimizer state in CPU memory.
+        forward_methods: Other methods of ``model`` that run a computation of their own (``score``,
+            ``generate``): registered so that they gather the root's parameters like ``forward``.
     """
     policy = MixedPrecisionPolicy(
         param_dtype=DTYPES[param_dtype] if param_dtype else None, reduce_dtype=DTYPES[reduce_dtype]
@@ -69,5 +77,7 @@ def shard_model(
     blocks = [m for m in model.modules() if isinstance(m, classes)]
     for block in blocks:
         fully_shard(block, mesh=mesh, mp_policy=policy, offload_policy=offload)
-    fully_shard(model if root is None else root, mesh=mesh, mp_policy=policy, offload_policy=offload)
+    fully_shard(model, mesh=mesh, mp_policy=policy, offload_policy=offload)
+    for name in forward_methods:
+        register_fsdp_forward_method(model, name)
     return len(blocks)

@@ -8,6 +8,7 @@ from safetensors.torch import load_file, save_file
 from transformers import LlavaOnevisionForConditionalGeneration
 
 from videolmm.checkpoint import from_hf_pretrained, save_hf_pretrained
+from videolmm.layout import SeparatorLayout
 from videolmm.model import Separators, VideoLMM
 
 from .tiny import VIDEO_ID, llava_video_slowfast, onevision_like, run
@@ -15,11 +16,11 @@ from .tiny import VIDEO_ID, llava_video_slowfast, onevision_like, run
 
 def test_round_trip_through_our_own_files(tmp_path):
     source = onevision_like()
-    source.save_hf_pretrained(tmp_path)
+    save_hf_pretrained(source, tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_type"] == "llava_onevision"
     assert (config["video_token_index"], config["vision_feature_layer"]) == (VIDEO_ID, -1)
-    loaded = VideoLMM.from_hf_pretrained(tmp_path)
+    loaded = from_hf_pretrained(tmp_path)
     torch.testing.assert_close(run(loaded), run(source), atol=0, rtol=0)
 
 
@@ -47,7 +48,7 @@ def test_compositions_without_an_hf_class_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"no HF class computes this composition.*separators 'grid'"):
         save_hf_pretrained(llava_video_slowfast(), tmp_path)
     m = onevision_like()
-    grid = VideoLMM(m.encoder, m.reducer, m.projector, Separators(48, "grid"), m.llm, VIDEO_ID)
+    grid = VideoLMM(m.encoder, m.reducer, m.projector, Separators(48, SeparatorLayout("grid")), m.llm, VIDEO_ID)
     with pytest.raises(ValueError, match="LlavaOnevision needs SpatialPool\\(2, 'bilinear'\\)"):
         save_hf_pretrained(grid, tmp_path)
 

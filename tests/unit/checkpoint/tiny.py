@@ -4,6 +4,7 @@ import torch
 from transformers import LlamaConfig, Qwen2Config
 
 from videolmm.encoders import ClipEncoder, SiglipEncoder
+from videolmm.layout import SeparatorLayout
 from videolmm.llm import CausalLM
 from videolmm.model import Separators, VideoLMM
 from videolmm.projectors import LinearProjector, MLPProjector
@@ -45,14 +46,19 @@ def clip() -> ClipEncoder:
 def onevision_like(tied: bool = False) -> VideoLMM:
     """SigLIP -> MLP -> bilinear /2 -> one newline at the end -> Qwen2 (what HF LlavaOnevision computes)."""
     return VideoLMM(
-        siglip(), SpatialPool(2, "bilinear"), MLPProjector(32, E), Separators(E, "end"), qwen2(tied), VIDEO_ID
+        siglip(),
+        SpatialPool(2, "bilinear"),
+        MLPProjector(32, E),
+        Separators(E, SeparatorLayout("end")),
+        qwen2(tied),
+        VIDEO_ID,
     ).eval()
 
 
 def next_video_like() -> VideoLMM:
     """CLIP (layer -2, no CLS) -> avg /2 -> MLP -> no separators -> Llama (what HF LlavaNextVideo computes)."""
     return VideoLMM(
-        clip(), SpatialPool(2, "avg"), MLPProjector(32, E), Separators(E, "none"), llama(), VIDEO_ID,
+        clip(), SpatialPool(2, "avg"), MLPProjector(32, E), Separators(E, SeparatorLayout("none")), llama(), VIDEO_ID,
         reduce_after_projector=False,
     ).eval()  # fmt: skip
 
@@ -60,7 +66,7 @@ def next_video_like() -> VideoLMM:
 def llava_video_slowfast(linear: bool = False) -> VideoLMM:
     """SigLIP -> MLP (or linear) -> SlowFast with grid newlines and the faster_token marker -> Qwen2."""
     projector = LinearProjector(32, E) if linear else MLPProjector(32, E)
-    separators = Separators(E, "grid", slowfast_marker=True)
+    separators = Separators(E, SeparatorLayout("grid", slowfast_marker=True))
     return VideoLMM(siglip(), LlavaVideoSlowFast(slow_every=2), projector, separators, qwen2(), VIDEO_ID).eval()
 
 

@@ -28,8 +28,8 @@ CASES = [
 def report(overrides: list[str]) -> str:
     with initialize_config_module(config_module="videolmm.conf", version_base="1.3"):
         cfg = compose(config_name="tokens", overrides=overrides)
-    reducer, separators = instantiate(cfg.reducer), instantiate(cfg.separators, dim=1)
-    return format_budget(reducer, separators, cfg.num_frames, parse_grid(cfg.grid), cfg.paper_m, cfg.verbose)
+    reducer, layout = instantiate(cfg.reducer), instantiate(cfg.separators)
+    return format_budget(reducer, layout, cfg.num_frames, parse_grid(cfg.grid), cfg.paper_m, cfg.verbose)
 
 
 @pytest.mark.parametrize(("overrides", "total", "paper"), CASES, ids=[" ".join(c[0]) for c in CASES])
@@ -97,7 +97,7 @@ def test_encoder_and_frames_options_set_the_grid_and_frame_count():
     assert (grid, num_frames) == ((27, 27), 64)  # 384 px / 14 px patches; force_sample takes exactly 64
     assert "SiglipEncoder at 384 px" in notes[0]
     assert (
-        format_budget(instantiate(cfg.reducer), instantiate(cfg.separators, dim=1), num_frames, grid).count(
+        format_budget(instantiate(cfg.reducer), instantiate(cfg.separators), num_frames, grid).count(
             "visual tokens: 11,648"
         )
         == 1

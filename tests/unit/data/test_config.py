@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from tests.unit.data.conftest import BUDGET_GRID
 from videolmm.data import FrameSampler, VideoDataModule, VisualBudget
 from videolmm.reducers import SpatialPool
+from videolmm.training.assembly import data_transform
 
 CONF = Path(__file__).parents[3] / "src" / "videolmm" / "conf"
 FRAMES = sorted(p.stem for p in (CONF / "frames").glob("*.yaml"))
@@ -39,6 +40,8 @@ REQUIRED = {"webdataset": ["data.shards.train='/nowhere/shard-{000000..000001}.t
 @pytest.mark.parametrize("option", DATA)
 def test_data_options_build_a_datamodule(option, qwen_tokenizer):
     cfg = config([f"+data={option}", "+frames=tiny", "+encoder=tiny", *REQUIRED.get(option, [])])
-    dm = instantiate(cfg.data, tokenizer=qwen_tokenizer, budget=VisualBudget(SpatialPool(stride=2), None, BUDGET_GRID))
+    budget = VisualBudget(SpatialPool(stride=2), None, BUDGET_GRID)
+    dm = instantiate(cfg.data, tokenizer=qwen_tokenizer, budget=budget, transform=data_transform(cfg))
     assert isinstance(dm, VideoDataModule)
     assert dm.processor.frames.num_frames == 8
+    assert dm.processor.transform.preprocessing.image_size == cfg.encoder.image_size

@@ -8,7 +8,7 @@ import torch
 from tests.unit.data.conftest import BUDGET_GRID, record
 from videolmm.data import ChatTemplate, FpsFrames, PyAVDecoder, SampleProcessor, SiglipTransform, VisualBudget
 from videolmm.data.records import parse_record
-from videolmm.model import Separators
+from videolmm.layout import SeparatorLayout
 from videolmm.reducers import SpatialPool
 
 
@@ -24,7 +24,7 @@ def test_a_shard_sample_becomes_tensors_with_the_budgeted_placeholders(processor
 
 
 def test_fps_sampling_time_instruction_and_separators(processor, small_video):
-    budget = VisualBudget(SpatialPool(stride=2), Separators(dim=1, position="grid"), BUDGET_GRID)
+    budget = VisualBudget(SpatialPool(stride=2), SeparatorLayout(position="grid"), BUDGET_GRID)
     chat = ChatTemplate(processor.chat.tokenizer, max_length=512)
     fps = SampleProcessor(PyAVDecoder(), FpsFrames(fps=3.0, max_frames=0), SiglipTransform(8), chat, budget, True)
     sample = fps.process(parse_record(record("k")), small_video, "k", rng=np.random.default_rng(0), train=False)

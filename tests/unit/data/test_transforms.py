@@ -1,10 +1,11 @@
-"""Frame transforms equal the Hugging Face image processors (built locally from their classes)."""
+"""Frame transforms equal the Hugging Face image processors (built locally) and declare their preprocessing."""
 
 import pytest
 import torch
 from transformers import CLIPImageProcessor, CLIPImageProcessorPil, SiglipImageProcessor, SiglipImageProcessorPil
 
-from videolmm.data import ClipTransform, SiglipTransform
+from videolmm.data import CLIP_MEAN, CLIP_STD, ClipTransform, SiglipTransform, check_transform, transform_from
+from videolmm.preprocessing import SIGLIP_MEAN, SIGLIP_STD, Preprocessing, Resize
 
 
 def frames(height: int, width: int, count: int = 3) -> torch.Tensor:
@@ -61,3 +62,53 @@ def test_transforms_refuse_float_or_channels_last_frames():
         SiglipTransform(16)(torch.zeros(2, 3, 8, 8))
     with pytest.raises(ValueError, match=r"\(T, 3, H, W\)"):
         ClipTransform(8, 8)(torch.zeros(2, 8, 8, 3, dtype=torch.uint8))
+
+
+def test_each_transform_declares_the_preprocessing_it_is_built_from():
+    squash = Preprocessing(image_size=384, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=SIGLIP_STD)
+    crop = Preprocessing(image_size=336, resize=Resize.SHORTER_SIDE_CROP, mean=CLIP_MEAN, std=CLIP_STD)
+    assert SiglipTransform(384).preprocessing == squash
+    assert ClipTransform(336, 336).preprocessing == crop
+    for preprocessing in (squash, crop):
+        assert transform_from(preprocessing).preprocessing == preprocessing
+    assert repr(transform_from(squash)) == "SiglipTransform(size=384)"
+    assert repr(transform_from(crop)) == "ClipTransform(size=336, crop=336)"
+    video = frames(90, 160, count=2)
+    torch.testing.assert_close(transform_from(crop)(video), ClipTransform(336, 336)(video), rtol=0, atol=0)
+
+
+def test_a_crop_smaller_than_the_resize_declares_no_preprocessing():
+    with pytest.raises(ValueError, match=r"resizes the shorter side to 336 and crops 224"):
+        ClipTransform(336, 224).preprocessing  # noqa: B018
+
+
+def test_check_transform_names_every_differing_value_of_both_sides():
+    check_transform(SiglipTransform(28), SiglipTransform(28).preprocessing)
+    with pytest.raises(ValueError, match=r"ClipTransform\(size=24, crop=24\) preprocesses frames otherwise") as refused:
+        check_transform(ClipTransform(24, 24), SiglipTransform(28).preprocessing)
+    message = str(refused.value)
+    assert "image_size: 24 != 28" in message
+    assert "resize: shorter_side_crop != squash" in message
+    assert f"mean: {CLIP_MEAN} != {SIGLIP_MEAN}" in message
+    assert f"std: {CLIP_STD} != {SIGLIP_STD}" in message
+
+
+def test_preprocessing_refuses_impossible_values():
+    with pytest.raises(ValueError, match="image_size must be positive, got 0"):
+        Preprocessing(image_size=0, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=SIGLIP_STD)
+    with pytest.raises(ValueError, match=r"std must be positive, got \(0.5, 0.0, 0.5\)"):
+        Preprocessing(image_size=8, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=(0.5, 0.0, 0.5))
+
+
+def test_a_transform_without_declared_preprocessing_is_refused_by_name():
+    def plain(frames):
+        return frames
+
+    expected = SiglipTransform(size=28).preprocessing
+    with pytest.raises(TypeError, match="declares no `preprocessing`"):
+        check_transform(plain, expected)
+
+
+def test_mean_and_std_need_one_value_per_channel():
+    with pytest.raises(ValueError, match=r"mean needs one value per RGB channel \(3\), got 1"):
+        SiglipTransform(size=28, mean=(0.5,))

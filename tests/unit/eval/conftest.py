@@ -8,9 +8,9 @@ import torch
 from omegaconf import OmegaConf
 
 import videolmm.conf
-from videolmm.data import ChatTemplate, PyAVDecoder, SiglipTransform, UniformFrames, VisualBudget, encode_video
+from videolmm.data import ChatTemplate, PyAVDecoder, UniformFrames, VisualBudget, encode_video
 from videolmm.data.synthetic import synthetic_tokenizer
-from videolmm.eval import BenchmarkSample, VideoPrompter
+from videolmm.eval import BenchmarkSample, VideoPrompter, matched_transform
 from videolmm.model import build_model
 
 CONF = Path(videolmm.conf.__file__).parent
@@ -55,10 +55,10 @@ def clip(tmp_path_factory) -> Path:
 
 
 def make_prompter(tokenizer, model, num_frames: int = 4, time_instruction: bool = False) -> VideoPrompter:
-    """Decode with PyAV, ``num_frames`` uniform frames, SigLIP transform at the encoder's size."""
+    """Decode with PyAV, ``num_frames`` uniform frames, the transform the encoder declares."""
     chat = ChatTemplate(tokenizer, placeholder_token="<|video_pad|>")
-    budget = VisualBudget(model.reducer, model.separators, model.grid)
-    transform = SiglipTransform(model.encoder.image_size)
+    budget = VisualBudget(model.reducer, model.separators.layout, model.grid)
+    transform = matched_transform(model.encoder)
     return VideoPrompter(chat, PyAVDecoder(), UniformFrames(num_frames), transform, budget, time_instruction)
 
 

@@ -32,7 +32,7 @@ def test_wrong_placeholder_counts_raise_with_both_numbers(ids, expected, message
 
 
 def test_mask_needs_one_count_per_sample():
-    with pytest.raises(ValueError, match="B=2 samples but 1 token counts"):
+    with pytest.raises(ValueError, match="input_ids has 2 samples but 1 token counts"):
         placeholder_mask(torch.zeros(2, 3, dtype=torch.long), V, [0])
 
 

@@ -5,6 +5,7 @@ import torch
 from transformers import Qwen2Config
 
 from videolmm.encoders import SiglipEncoder
+from videolmm.layout import SeparatorLayout
 from videolmm.llm import CausalLM
 from videolmm.model import Separators, VideoLMM
 from videolmm.projectors import MLPProjector
@@ -27,7 +28,7 @@ def tiny_model(*, reducer=None, position: str = "end", after: bool = True) -> Vi
         encoder=encoder,
         reducer=reducer or SpatialPool(stride=2, mode="bilinear"),
         projector=MLPProjector(in_dim=32, out_dim=E),
-        separators=Separators(dim=E, position=position),
+        separators=Separators(dim=E, layout=SeparatorLayout(position=position)),
         llm=CausalLM(config),
         video_token_id=VIDEO_ID,
         reduce_after_projector=after,

@@ -48,7 +48,7 @@ def test_fewer_frames_than_the_reducer_needs():
     ("videos", "message"),
     [
         (torch.randn(3, 2, 3, 28, 28), "B=1 \\(the batch of input_ids\\), got \\(3, 2, 3, 28, 28\\)"),
-        ([video(2), video(2)], "got 2 videos \\(or None\\) for B=1 samples"),
+        ([video(2), video(2)], "got 2 videos \\(or None\\) for 1 samples"),
         ([torch.randn(3, 28, 28)], "video of sample 0 must be \\(T, C, H, W\\), got shape \\(3, 28, 28\\)"),
     ],
 )

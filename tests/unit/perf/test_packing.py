@@ -8,9 +8,7 @@ from transformers import Qwen2Config
 
 from tests.unit.perf.tiny import VIDEO_ID, new_module, video_sample
 from videolmm.data import IGNORE_INDEX, VideoCollator
-from videolmm.llm import CausalLM, PackedSequences, PlainCrossEntropy
-from videolmm.training.module import token_loss_sum
-from videolmm.training.packing import packed_inputs
+from videolmm.llm import CausalLM, PackedSequences, PlainCrossEntropy, token_loss_sum
 
 # (labelled answer tokens, frames): unequal lengths 3+18+5=26, 3+27+2=32, 3+9+7=19, 3+18+1=22
 SPECS = [(5, 2), (2, 3), (7, 1), (1, 2)]
@@ -32,9 +30,9 @@ def test_a_packed_batch_gives_each_sample_the_loss_it_has_alone(flatten):
     collate = VideoCollator(pad_id=0)
     alone = {s.key: [t.item() for t in module(collate([s]))] for s in samples()}
     batch = packed_batch()
-    packed = packed_inputs(module.model, batch)
-    hidden = module.model.llm(packed.embeds, packed=packed.sequences)  # (R, P, E)
-    split = packed.sequences.split
+    sequences = PackedSequences.from_batch(batch)
+    hidden = module.model.hidden_states(batch["input_ids"], videos=batch["videos"], packed=sequences)  # (R, P, E)
+    split = sequences.split
     for key, h, labels in zip(batch["keys"], split(hidden), split(batch["labels"]), strict=True):
         loss, count = token_loss_sum(h[None], labels[None], module.model.llm.head)
         assert count.item() == alone[key][1]
@@ -89,19 +87,24 @@ def test_the_last_token_of_a_packed_sample_does_not_predict_the_next_samples_fir
     assert (count.item(), unaware.item()) == (5, 6)  # targets 1,2,3 | 0,1; index 3 -> 4 is dropped
 
 
-def test_packed_inputs_fail_loudly_on_inconsistent_batches():
+def test_packed_batches_fail_loudly_when_inconsistent():
     module = new_module()
     batch = packed_batch()
     with pytest.raises(ValueError, match="cu_seqlens covers 77 tokens but the rows hold 99"):
-        packed_inputs(module.model, dict(batch, cu_seqlens=batch["cu_seqlens"][:-1]))
+        module(dict(batch, cu_seqlens=batch["cu_seqlens"][:-1]))
     shifted = batch["position_ids"].clone()
     shifted[0, 26] = 5  # the second sample does not restart at 0
     with pytest.raises(ValueError, match="must count 0, 1"):
-        packed_inputs(module.model, dict(batch, position_ids=shifted))
+        module(dict(batch, position_ids=shifted))
     ids = batch["input_ids"].clone()
     ids[0, (ids[0] == VIDEO_ID).nonzero()[0]] = 7  # one placeholder fewer in the first sample
-    with pytest.raises(ValueError, match="packed sample 0 has 17 placeholder ids but its video gives 18"):
-        packed_inputs(module.model, dict(batch, input_ids=ids))
+    with pytest.raises(ValueError, match=r"packed sample 0 has 17 placeholder ids \(id \d+\) but its video gives 18"):
+        module(dict(batch, input_ids=ids))
+    with pytest.raises(ValueError, match="got 3 videos \\(or None\\) for 4 samples"):
+        module(dict(batch, videos=batch["videos"][:3]))
+    sequences = PackedSequences.from_batch(batch)
+    with pytest.raises(ValueError, match="pass no attention_mask"):
+        module.model(batch["input_ids"], batch["attention_mask"], batch["videos"], packed=sequences)
     with pytest.raises(ValueError, match="pass no attention_mask"):
         module.model.llm(torch.zeros(1, 4, 64), torch.ones(1, 4), packed=PackedSequences.from_rows([[2, 2]]))
 

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 import videolmm.conf
+from videolmm.layout import SeparatorLayout
 from videolmm.model import Separators
 from videolmm.reducers import SpatialPool
 from videolmm.training import Stage, build_optimizer, cosine_with_warmup, param_groups
@@ -26,7 +27,7 @@ class Toy(nn.Module):
         self.encoder = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))
         self.reducer = SpatialPool()
         self.projector = nn.Sequential(nn.Linear(4, 6), nn.GELU(), nn.Linear(6, 6))
-        self.separators = Separators(6, "grid")
+        self.separators = Separators(6, SeparatorLayout("grid"))
         self.llm = nn.ModuleDict({"embed": nn.Embedding(10, 6), "block": nn.Linear(6, 6), "norm": nn.LayerNorm(6)})
 
     def forward(self, x):

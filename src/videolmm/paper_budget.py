@@ -1,28 +1,20 @@
-"""The visual token budget: what a reducer and separators really produce, and the paper's formula.
+"""The LLaVA-Video paper's closed-form token budget, kept only to document its Table 5.
 
-`visual_token_count` is the number the data pipeline expands each ``<video>`` into and the
-splice checks. `paper_tokens` is the LLaVA-Video paper's closed form, kept only to document its
-Table 5 (with ``M = 679`` it reproduces three of the four rows; see the token budget docs page).
+`paper_tokens` is the paper's formula; with ``M = 679`` it reproduces three of the four rows of
+Table 5 (see the token budget docs page). `paper_representation` writes a reducer in the paper's
+``V = (T, M, s, p)`` terms when the formula describes it. What a reducer and separators really
+produce is `videolmm.layout.visual_token_count`.
 """
 
 from dataclasses import dataclass
 from functools import singledispatch
 
-from videolmm.reducers import LitaSlowFast, LlavaVideoSlowFast, SlowFastLlava, SpatialPool, TokenReducer
-from videolmm.reducers.base import check_grid
-from videolmm.shapes import Grid
+from videolmm.reducers import LitaSlowFast, LlavaVideoSlowFast, SlowFastLlava, SpatialPool
 
-from .separators import Separators
+__all__ = ["PAPER_M", "PaperRepresentation", "paper_representation", "paper_tokens"]
 
 PAPER_M = 679
 """The per-frame token count ``M`` the LLaVA-Video paper uses for a 27x27 SigLIP grid."""
-
-
-def visual_token_count(reducer: TokenReducer, separators: Separators | None, num_frames: int, grid: Grid) -> int:
-    """Visual tokens of one video: the reducer's tokens plus the separators' vectors."""
-    segments = reducer.segments(num_frames, check_grid(grid))
-    extra = separators.extra_tokens(segments) if separators is not None else 0
-    return reducer.num_tokens(num_frames, grid) + extra
 
 
 @dataclass(frozen=True)
