@@ -31,7 +31,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def typecheck(session: nox.Session) -> None:
     """mypy over the library."""
-    session.run(_bin("mypy"), "src/videolmm", *session.posargs)
+    session.run(_bin("mypy"), "src", *session.posargs)
 
 
 @nox.session(venv_backend="none")

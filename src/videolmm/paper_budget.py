@@ -71,6 +71,6 @@ def _(reducer: LitaSlowFast, num_frames: int) -> PaperRepresentation | None:
 
 @paper_representation.register
 def _(reducer: SlowFastLlava, num_frames: int) -> PaperRepresentation | None:
-    if not reducer.slow_pool.startswith("2d") or num_frames % reducer.num_slow_frames:
+    if not reducer.slow_pool.two_dimensional or num_frames % reducer.num_slow_frames:
         return None
     return PaperRepresentation(num_frames, num_frames // reducer.num_slow_frames, 2, all_fast=True)

@@ -20,9 +20,6 @@ import csv
 import functools
 import json
 import math
-import os
-import subprocess
-import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -33,7 +30,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from tests.conftest import package_file
+from tests.conftest import console_script, package_file, run_command
 from videolmm.checkpoint import save_hf_pretrained, save_llava_next
 from videolmm.config import binding_problems, frame_range, target_problems, train_config_problems
 from videolmm.config.startup import MODULE_GIVEN, SUPPLIED
@@ -412,13 +409,10 @@ def test_full_size_stage_passes_start_up_validation(path, tokenizer_files):
 
 @pytest.mark.slow
 def test_videolmm_train_runs_a_debug_recipe_from_the_repository_root(tmp_path):
-    script = Path(sys.executable).parent / "videolmm-train"
-    if not script.exists():
-        pytest.skip(f"videolmm-train is not installed next to {sys.executable}")
-    command = [str(script), "-cd", "recipes/llava_video_7b_qwen2", "-cn", "debug"]
+    script = console_script("videolmm-train", skip_missing=True)
+    command = [script, "-cd", "recipes/llava_video_7b_qwen2", "-cn", "debug"]
     command += [f"hydra.run.dir={tmp_path / 'run'}", f"data.shards.root={tmp_path / 'data'}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = run_command(command, cwd=REPO, env={"OMP_NUM_THREADS": "1"}, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / ".hydra" / "config.yaml").is_file()  # Hydra's record and the run share the folder
     report = json.loads((tmp_path / "run" / "eval.json").read_text())

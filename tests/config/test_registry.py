@@ -1,6 +1,8 @@
 """The config tree is the registry: every option of every group composes, binds and instantiates.
 
-Parametrised over the YAML files on disk, so a new option is tested without editing this file.
+Parametrised over the YAML files on disk, so a new option is tested without editing this file; a
+nested group (``callbacks/throughput``) lands at its dotted path (``callbacks.throughput``) and is
+appended (``+group=option``) when the primary config does not select it.
 Component groups (a ``_target_`` at the top of the file) are instantiated from the composed
 ``train`` (or ``eval``) config, on the meta device so that 72B LLMs cost nothing; the few
 ``???`` values the program fills in at run time get stand-ins. Setting groups (``@package
@@ -44,8 +46,9 @@ NEEDS = {  # what an option needs that this machine may lack
 
 
 def all_options() -> list[tuple[str, str]]:
-    groups = sorted(p for p in CONF.iterdir() if p.is_dir() and not p.name.startswith("_"))
-    return [(g.name, f.stem) for g in groups for f in sorted(g.glob("*.yaml"))]
+    """(group, option) for every YAML in a group folder; a nested group is named by its path."""
+    files = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and not p.parent.name.startswith("_"))
+    return [(p.parent.relative_to(CONF).as_posix(), p.stem) for p in files]
 
 
 def is_setting_group(group: str, name: str) -> bool:
@@ -55,12 +58,23 @@ def is_setting_group(group: str, name: str) -> bool:
 def composed(group: str, name: str, *extra: str) -> DictConfig:
     primary = PRIMARY.get(group, "train")
     own = ["run_dir=/tmp/videolmm-registry"] if primary == "train" else []
+    append = "" if _selected(group, primary) else "+"
     with initialize_config_module("videolmm.conf", version_base="1.3"):
-        return compose(primary, overrides=[f"{_override_key(group)}={name}", *own, *extra])
+        return compose(primary, overrides=[f"{append}{_override_key(group)}={name}", *own, *extra])
 
 
 def _override_key(group: str) -> str:
     return f"{group}@{PACKAGE[group]}" if group in PACKAGE else group
+
+
+def _package(group: str) -> str:
+    return PACKAGE.get(group, group.replace("/", "."))
+
+
+def _selected(group: str, primary: str) -> bool:
+    """Whether the defaults list of ``primary`` has an entry for ``group`` (else an override appends one)."""
+    defaults = OmegaConf.load(CONF / f"{primary}.yaml").defaults
+    return any(isinstance(entry, DictConfig) and _override_key(group) in entry for entry in defaults)
 
 
 def test_the_registry_is_not_empty_and_every_group_has_options():
@@ -68,6 +82,7 @@ def test_the_registry_is_not_empty_and_every_group_has_options():
     groups = {g for g, _ in options}
     assert {"encoder", "reducer", "projector", "separators", "llm", "data", "frames", "stage"} <= groups
     assert {"optim", "scheduler", "strategy", "trainer", "debug", "init", "logger", "head_loss"} <= groups
+    assert {"callbacks/checkpoint", "callbacks/throughput", "callbacks/compile_blocks"} <= groups
     assert len(options) > 60
 
 
@@ -80,7 +95,7 @@ def test_every_option_composes_binds_and_instantiates(group, name, tmp_path):
     if is_setting_group(group, name):
         check_setting(group, name, tmp_path)
         return
-    cfg, package = composed(group, name), PACKAGE.get(group, group)
+    cfg, package = composed(group, name), _package(group)
     assert "_target_" in OmegaConf.select(cfg, package), f"conf/{group}/{name}.yaml has no _target_ at its top"
     for path in missing_paths(OmegaConf.select(cfg, package), package):
         assert path in STAND_INS, f"{group}={name}: {path} is ??? and nobody fills it in"

@@ -9,13 +9,13 @@ slow tier; the reducer checks and the page checks are in the default suite.
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from tests.conftest import run_command
 from videolmm.reducers import SpatialPool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,13 +28,9 @@ GENERATED = ("_build", "_templates", "api/_autosummary", "recipes")  # recipe pa
 
 def run(*args: object, cwd: Path, timeout: int = 300) -> str:
     """Run a command as a reader would; return stdout and stderr together, or fail with their ends."""
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
+    env = {"OMP_NUM_THREADS": "1", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     command = [str(a) for a in args]
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    result = run_command(command, cwd=cwd, env=env, timeout=timeout)
     assert result.returncode == 0, (
         f"{command} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )

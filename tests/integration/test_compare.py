@@ -2,19 +2,16 @@
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
+from tests.conftest import console_script, run_command
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "VIDEOLMM_DATA": str(cwd / "data")}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+def run(command: list[str | Path], cwd: Path) -> subprocess.CompletedProcess:
+    return run_command(command, cwd=cwd, env={"VIDEOLMM_DATA": str(cwd / "data")}, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +19,8 @@ def sweep(tmp_path_factory) -> Path:
     """A 2-job multirun (debug=tiny: 2 steps each) over two reducers, as a user would launch it."""
     cwd = tmp_path_factory.mktemp("compare")
     done = run(
-        [str(BIN / "videolmm-train"), "-m", "debug=tiny", "reducer=avg_pool_2x2,lita", "hydra.sweep.dir=sweep"], cwd
+        [console_script("videolmm-train"), "-m", "debug=tiny", "reducer=avg_pool_2x2,lita", "hydra.sweep.dir=sweep"],
+        cwd,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return cwd
@@ -38,7 +36,7 @@ def test_each_job_reports_its_representation_tokens_and_time(sweep):
 
 
 def test_compare_writes_one_table_and_a_plot_for_the_multirun(sweep):
-    done = run([str(BIN / "videolmm-compare"), "sweep"], sweep)
+    done = run([console_script("videolmm-compare"), "sweep"], sweep)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith(
         "| method | runs | V | visual tokens | paper formula | overall | temporal questions |"
@@ -54,7 +52,7 @@ def test_compare_writes_one_table_and_a_plot_for_the_multirun(sweep):
 
 
 def test_compare_on_a_folder_without_runs_exits_2_with_a_message(tmp_path):
-    done = run([str(BIN / "videolmm-compare"), str(tmp_path)], tmp_path)
+    done = run([console_script("videolmm-compare"), tmp_path], tmp_path)
     assert done.returncode == 2
     assert "no run folder with an eval.json" in done.stderr
     assert "Traceback" not in done.stderr

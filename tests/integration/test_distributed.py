@@ -1,12 +1,12 @@
 """Two CPU processes over gloo: the real ``videolmm-train`` under DDP and under FSDP2 (ModelParallelStrategy)."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import console_script, run_command
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,9 @@ SMALL = [
 
 
 def train(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("videolmm-train")
-    args = [str(exe), f"run_dir={tmp_path / 'run'}", f"data.shards.root={tmp_path / 'data'}", *SMALL, *overrides]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    exe = console_script("videolmm-train")
+    args = [exe, f"run_dir={tmp_path / 'run'}", f"data.shards.root={tmp_path / 'data'}", *SMALL, *overrides]
+    return run_command(args, cwd=tmp_path, env={"OMP_NUM_THREADS": "1"}, timeout=600)
 
 
 def test_ddp_two_processes_train_checkpoint_and_score(tmp_path):

@@ -6,15 +6,14 @@ and records, the processor is the one the default train config builds, and train
 """
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from hydra import compose, initialize_config_module
 
+from tests.conftest import run_command
 from videolmm.data import (
     ChatTemplate,
     PyAVDecoder,
@@ -75,20 +74,11 @@ def train_config(run_dir: Path, data_root: Path, *extra: str):
         return compose(config_name="train", overrides=train_overrides(run_dir, data_root, *extra))
 
 
-def console_script(name: str) -> str:
-    """The installed console script ``name`` next to this interpreter."""
-    path = Path(sys.executable).parent / name
-    if not path.exists():
-        pytest.skip(f"console script {name} is not installed next to {sys.executable}")
-    return str(path)
-
-
 def run_process(
     command: list[str], cwd: Path, env: dict | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
-    """Run ``command`` with the test's environment (plus ``env``), capturing text output."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    """`run_command` with the repository on ``PYTHONPATH`` (plus ``env``)."""
+    return run_command(command, cwd=cwd, env={"PYTHONPATH": str(REPO), **(env or {})}, timeout=timeout)
 
 
 def model_state(checkpoint: Path) -> dict[str, torch.Tensor]:

@@ -33,7 +33,7 @@ def straight(tmp_path_factory, data_root) -> Path:
     """The checkpoints folder of an uninterrupted tiny run (kept pristine; tests copy it)."""
     run_dir = tmp_path_factory.mktemp("straight") / "run"
     _, _, trainer = fit(train_config(run_dir, data_root))
-    assert type(trainer.strategy.checkpoint_io) is AtomicCheckpointIO  # installed by the checkpoint callback
+    assert type(trainer.strategy.checkpoint_io) is AtomicCheckpointIO  # the Trainer plugin build_trainer passes
     folder = run_dir / "checkpoints"
     assert sorted(p.name for p in folder.iterdir()) == [LAST, STEP3, STEP6]
     return folder

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_module
 
-from tests.reliability.conftest import console_script, run_process
+from tests.conftest import console_script
+from tests.reliability.conftest import run_process
 from videolmm.config import exit_on_invalid_config, train_config_problems
 
 
@@ -84,6 +85,10 @@ CASES = {
     "a stage that trains nothing": (["stage=frozen_eval"], [r"stage=frozen_eval trains none of", r"stage=full"]),
     "a stage missing a component": (["~stage.trainable.llm"], [r"missing \['llm'\]", r"names each of"]),
     "a stage naming a component the model lacks": (["+stage.trainable.decoder=true"], [r"unknown \['decoder'\]"]),
+    "a model that cannot be built": (
+        ["projector.hidden_dim=-1"],
+        [r"the model cannot be built on the meta device: ", r"negative dimension -1"],
+    ),
     "FSDP2 on the CPU": (["strategy=fsdp2"], [r"on the CPU needs strategy\.data_parallel_size", r"= 1 x 1"]),
     "export of FSDP2-sharded weights": (
         ["strategy=fsdp2", "strategy.data_parallel_size=1", "export_hf_dir=/tmp/hf"],
@@ -138,7 +143,11 @@ SMALL = ["data.shards.train=8", "data.shards.val=4", "data.shards.test=4", "data
 
 def run_train(tmp_path: Path, *overrides: str):
     """``videolmm-train`` with a data root and run folder that do not exist."""
-    command = [console_script("videolmm-train"), f"run_dir={tmp_path / 'run'}", f"data.shards.root={tmp_path / 'data'}"]
+    command = [
+        console_script("videolmm-train", skip_missing=True),
+        f"run_dir={tmp_path / 'run'}",
+        f"data.shards.root={tmp_path / 'data'}",
+    ]
     small = [*SMALL, "trainer.max_steps=1", "evaluate.split=null"]
     return run_process([*command, *small, *overrides], tmp_path, timeout=120)
 

@@ -1,11 +1,12 @@
 """scripts/check_lock.py: the CI gate that the venv holds exactly what requirements-lock.txt pins."""
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCKS = [ROOT / "requirements-lock.txt", ROOT / "requirements-test-assets.txt"]
@@ -35,9 +36,7 @@ def test_an_installed_package_missing_from_the_lock_is_named(tmp_path):
     assert "einops" in installed
     lock = tmp_path / "lock.txt"
     lock.write_text("".join(f"{name}=={version}\n" for name, version in installed.items() if name != "einops"))
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "check_lock.py"), str(lock)], capture_output=True, text=True
-    )
+    run = run_command([sys.executable, ROOT / "scripts" / "check_lock.py", lock])
     assert run.returncode == 1
     assert f"einops=={installed['einops']} is installed but pinned in no lock file" in run.stderr
     assert run.stderr.count("lock check:") == 2  # that one problem and the summary line
@@ -47,9 +46,7 @@ def test_the_same_environment_against_a_complete_lock_passes(tmp_path):
     installed = check_lock.installed_distributions()
     lock = tmp_path / "lock.txt"
     lock.write_text("# comment\n\n" + "".join(f"{name}=={version}  # why\n" for name, version in installed.items()))
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "check_lock.py"), str(lock)], capture_output=True, text=True
-    )
+    run = run_command([sys.executable, ROOT / "scripts" / "check_lock.py", lock])
     assert run.returncode == 0, run.stderr
 
 

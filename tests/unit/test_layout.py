@@ -1,11 +1,9 @@
 """The separator layout: token counts, the gather index `Separators` uses, the reference budgets, imports."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
+from tests.conftest import run_python
 from videolmm.layout import POSITIONS, SeparatorLayout, visual_token_count
 from videolmm.model import Separators
 from videolmm.reducers import (
@@ -156,5 +154,5 @@ def test_counting_tokens_does_not_import_the_model(module, forbidden):
         f"import {module}, sys; loaded = [m for m in sys.modules if m.startswith({forbidden!r})]; "
         "assert not loaded, loaded"
     )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    result = run_python(check, timeout=120)
     assert result.returncode == 0, result.stderr

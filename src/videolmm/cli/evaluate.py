@@ -12,6 +12,8 @@ Runs ``trainer.test`` with `videolmm.training.EvaluationModule` over a
 ``{output}/predictions-test-rank{r}.jsonl``, and prints the table.
 """
 
+from collections.abc import Callable, Iterable
+
 import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -31,7 +33,7 @@ class FirstSamples:
         limit: Samples kept (``None``: all).
     """
 
-    def __init__(self, reader, limit: int | None) -> None:
+    def __init__(self, reader: Callable[[], Iterable[BenchmarkSample]], limit: int | None) -> None:
         self.reader = reader
         self.limit = limit
 
@@ -57,15 +59,14 @@ def main(cfg: DictConfig) -> None:
         f"max {inference.generation.max_new_tokens} new tokens",
     }
     module = EvaluationModule(
-        cfg.model,
-        inference.tokenizer,
+        model=inference.model,
+        chat=inference.prompter.chat,
         generation=inference.generation,
         judge=instantiate(cfg.judge) if cfg.judge is not None else None,
         buckets=instantiate(cfg.buckets),
         output_dir=cfg.output,
         meta=meta,
     )
-    module.model = inference.model  # built or loaded already: configure_model keeps it
     pad_id = inference.prompter.chat.tokenizer.pad_token_id
     datamodule = BenchmarkDataModule(
         FirstSamples(reader, cfg.limit),

@@ -1,30 +1,35 @@
 """Cross-group checks of a ``train`` config: what no single group can know about the others.
 
 Each check instantiates only light objects (the reducer, the separator layout, the frame
-sampler, the tokenizer, the LLM's config, the stage) and the encoder on the meta device for its
-grid; nothing is allocated, no data is read or generated. Messages say what is wrong, with the
-numbers, and what would be valid.
+sampler, the tokenizer, the LLM's config, the stage), the encoder on the meta device for its
+grid and the model on the meta device for the stage; nothing is allocated, no data is read or
+generated. Messages say what is wrong, with the numbers, and what would be valid.
 """
 
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.conversation import ChatTemplate
 from videolmm.data.records import VIDEO_MARKER, Turn
 from videolmm.layout import visual_token_count
+from videolmm.model.build import build_model
+from videolmm.model.videolmm import VideoLMM
 from videolmm.shapes import Grid
+from videolmm.training.assembly import MODEL_KEYS
+from videolmm.training.stage import components
 from videolmm.training.strategies import fsdp2
 
 __all__ = [
     "LONG_VIDEO",
-    "MODEL_COMPONENTS",
     "context_problems",
     "frame_problems",
     "grid_problems",
+    "meta_model",
     "runtime_problems",
     "shards_with_fsdp2",
     "stage_problems",
@@ -32,12 +37,6 @@ __all__ = [
 
 LONG_VIDEO = (3 * 60 * 60 * 30, 30.0)
 """``(frames, fps)`` of a 3-hour video: the most frames a sampler can give is what it picks from it."""
-
-MODEL_COMPONENTS = ("encoder", "reducer", "projector", "separators", "llm")
-"""The model's children a stage may name (`videolmm.model.VideoLMM`)."""
-
-ALWAYS_TRAINABLE = ("encoder", "projector", "llm")
-"""Components that always hold parameters; the reducer and the separators may have none."""
 
 
 def _node(cfg: DictConfig, key: str) -> str:
@@ -121,23 +120,27 @@ def context_problems(cfg: DictConfig, reducer: Any, grid: Grid, frames: tuple[in
     ]
 
 
-def stage_problems(cfg: DictConfig, reducer: Any) -> list[str]:
-    """The stage must name every component with parameters, only model components, and train something."""
+def meta_model(cfg: DictConfig) -> VideoLMM:
+    """The model ``cfg`` describes, built by `build_model` on the meta device (nothing is allocated)."""
+    with torch.device("meta"):
+        return build_model(OmegaConf.masked_copy(cfg, list(MODEL_KEYS)))
+
+
+def stage_problems(cfg: DictConfig) -> list[str]:
+    """The stage must fit the model (`Stage.unmatched_components`, built on the meta device) and train something."""
     stage = instantiate(cfg.stage)
-    layout = instantiate(cfg.separators)
-    present = list(ALWAYS_TRAINABLE)
-    if any(reducer.parameters()):
-        present.append("reducer")
-    if layout.vectors:  # `videolmm.model.Separators` learns one vector per name
-        present.append("separators")
-    named = set(stage.trainable)
+    try:
+        model = meta_model(cfg)
+    except Exception as error:  # a component's own check (widths, a package it needs)
+        return [f"the model cannot be built on the meta device: {type(error).__name__}: {error}"]
+    present = sorted(components(model))
     problems = []
-    unknown, missing = sorted(named - set(MODEL_COMPONENTS)), sorted(set(present) - named)
+    missing, unknown = stage.unmatched_components(model)
     if unknown or missing:
         problems.append(
-            f"stage={stage.name} names {sorted(named)}: unknown {unknown}, missing {missing}. Valid: "
-            f"stage.trainable names each of {sorted(present)} (components with parameters), and only "
-            f"{list(MODEL_COMPONENTS)}"
+            f"stage={stage.name} names {sorted(stage.trainable)}: unknown {unknown}, missing {missing}. Valid: "
+            f"stage.trainable names each of {present} (components with parameters), and only "
+            f"{[name for name, _ in model.named_children()]}"
         )
     training = int(cfg.trainer.max_steps) != 0
     if training and not any(stage.trainable.get(name, False) for name in present):

@@ -18,6 +18,7 @@ from videolmm.config.combinations import (
     frame_problems,
     frame_range,
     grid_problems,
+    meta_model,
     runtime_problems,
     shards_with_fsdp2,
     stage_problems,
@@ -28,12 +29,21 @@ from videolmm.training.module import VideoLMMModule
 
 __all__ = ["MODULE_GIVEN", "SUPPLIED", "TRAIN_SCALARS", "exit_on_invalid_config", "train_config_problems"]
 
+# SUPPLIED and MODULE_GIVEN are kept by hand: the builders pass these as keyword arguments in their own code
+# (`build_model`'s ``instantiate(cfg.projector, in_dim=..., out_dim=...)``, `build_datamodule`'s
+# ``instantiate(cfg.data, budget=..., transform=...)``, `build_module`'s ``VideoLMMModule(model=..., ...)``) and
+# share no definition to derive them from. tests/config/test_derived_tables.py records what the builders pass
+# and fails when either tuple differs from it.
 SUPPLIED = ("data.budget", "data.transform", "projector.in_dim", "projector.out_dim")
 """``???`` values the builders fill in (`videolmm.training.assembly`, `videolmm.model.build_model`)."""
 
 MODULE_GIVEN = ("model", "stage", "optimizer", "scheduler", "init")
 """`VideoLMMModule` arguments `videolmm.training.assembly.build_module` passes itself (not ``module.*``)."""
 
+# Kept by hand: the valid values are this config's own contract, stricter than what the code that reads them
+# accepts (``seed_everything`` takes ``None``, the checkpoint callback takes ``every_n_train_steps=None``), and no
+# annotation or dataclass states them. tests/config/test_derived_tables.py fails when the paths differ from the
+# scalars train.yaml sets itself, or a model scalar's type from its `VideoLMM` annotation.
 TRAIN_SCALARS: tuple[tuple[str, Any, Callable[[Any], bool], str], ...] = (
     ("video_token_id", int, lambda v: v >= 0, "a token id >= 0"),
     ("reduce_after_projector", bool, lambda v: True, "true or false"),
@@ -89,7 +99,7 @@ def combination_problems(cfg: DictConfig) -> list[str]:
     if not problems:
         problems += _guarded(context_problems, cfg, reducer, grid, frames)
     problems += _guarded(export_problems, cfg) + _guarded(transform_problems, cfg)
-    return problems + _guarded(stage_problems, cfg, reducer) + _guarded(runtime_problems, cfg)
+    return problems + _guarded(stage_problems, cfg) + _guarded(runtime_problems, cfg)
 
 
 def transform_problems(cfg: DictConfig) -> list[str]:
@@ -110,14 +120,9 @@ def export_problems(cfg: DictConfig) -> list[str]:
             "export_hf_dir is set but strategy (FSDP2) leaves the weights sharded when training ends. "
             "Valid: strategy=auto or ddp, or export the consolidated checkpoint afterwards (how-to: export to HF)"
         ]
-    import torch
-
     from videolmm.checkpoint.hf_llava import hf_config
-    from videolmm.model.build import build_model
-    from videolmm.training.assembly import MODEL_KEYS
 
-    with torch.device("meta"):
-        model = build_model(OmegaConf.masked_copy(cfg, list(MODEL_KEYS)))
+    model = meta_model(cfg)
     try:
         hf_config(model)
     except ValueError as error:

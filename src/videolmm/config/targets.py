@@ -11,6 +11,7 @@ callables, strings) are accepted: a false alarm on a valid config is worse than 
 
 import collections.abc
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -23,6 +24,10 @@ __all__ = ["HYDRA_KEYS", "binding_problems", "describe", "target_problems", "typ
 
 HYDRA_KEYS = frozenset({"_target_", "_partial_", "_convert_", "_recursive_", "_args_"})
 """Keys Hydra's ``instantiate`` reads itself."""
+
+REFERENCE = re.compile(r"\$\{[\w.]+\}")
+"""An interpolation that is another key's value (``${checkpoint.keep}``): its type is checked where that key
+is set (`videolmm.config.startup.TRAIN_SCALARS`, or the key's own ``_target_``), not again at every use."""
 
 SCALARS = {bool: "bool", int: "int", float: "float", str: "str"}
 SEQUENCES = (list, tuple, collections.abc.Sequence, collections.abc.Iterable)
@@ -127,8 +132,20 @@ def _value_problems(node: DictConfig, key: str, where: str, annotation: Any) -> 
         value = node[key]
     except Exception as error:  # an interpolation that does not resolve
         return [f"{where}: cannot resolve its value ({type(error).__name__}: {error})"]
+    if _is_reference(node, key):
+        return []  # another key's value, ``${path}``: checked at ``path``
     problem = type_problem(where, value, annotation)
     return [problem] if problem else []
+
+
+def _is_reference(node: DictConfig, key: str) -> bool:
+    """Whether ``node[key]`` is exactly ``${path}``, the value of another key (no resolver, no text around it)."""
+    if not OmegaConf.is_interpolation(node, key):
+        return False
+    child = node._get_node(key)
+    if child is None:  # is_interpolation is False for a missing key
+        raise KeyError(f"config key {key!r} vanished while it was being checked")
+    return REFERENCE.fullmatch(str(child._value())) is not None
 
 
 def _name(target: Callable) -> str:
@@ -155,7 +172,7 @@ def target_problems(node: Any, path: str = "", supplied: Iterable[str] = ()) -> 
             problems += binding_problems(target, node, path, supplied=local)
         for key in node:
             if str(key) not in HYDRA_KEYS and not OmegaConf.is_missing(node, key) and _is_node(node, key):
-                problems += target_problems(node[key], f"{path}.{key}" if path else str(key), supplied)
+                problems += target_problems(node[key], f"{path}.{key!s}" if path else str(key), supplied)
     elif isinstance(node, ListConfig):
         for i, item in enumerate(node):
             problems += target_problems(item, f"{path}[{i}]", supplied)

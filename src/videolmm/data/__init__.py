@@ -9,7 +9,6 @@ from typing import Any
 from videolmm.data.collate import VideoCollator, batch_videos
 from videolmm.data.conversation import (
     DEFAULT_SYSTEM_PROMPT,
-    IGNORE_INDEX,
     LABEL_POLICIES,
     ChatTemplate,
     EncodedConversation,
@@ -45,6 +44,7 @@ from videolmm.data.transforms import (
     check_transform,
     transform_from,
 )
+from videolmm.llm.loss import IGNORE_INDEX  # re-exported: labels are built here, the loss owns the value
 
 _LIGHTNING = ("ShardPaths", "VideoDataModule")
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from videolmm.data.conversation import IGNORE_INDEX
 from videolmm.data.sample import VideoSample
+from videolmm.llm.loss import IGNORE_INDEX
 
 
 def batch_videos(videos: Sequence[Tensor]) -> Tensor | list[Tensor]:
@@ -86,13 +86,16 @@ class VideoCollator:
 
     def pack_rows(self, samples: Sequence[VideoSample]) -> list[list[int]]:
         """First-fit: each sample, in order, joins the first row with room, else starts a new row."""
+        pack_length = self.pack_length
+        if pack_length is None:
+            raise ValueError("pack_rows needs a pack_length; this collator was built without one")
         rows: list[list[int]] = []
         used: list[int] = []
         for i, sample in enumerate(samples):
             length = sample.input_ids.numel()
-            if length > self.pack_length:
-                raise ValueError(f"sample {sample.key!r} has {length} tokens > pack_length {self.pack_length}")
-            row = next((r for r, n in enumerate(used) if n + length <= self.pack_length), None)
+            if length > pack_length:
+                raise ValueError(f"sample {sample.key!r} has {length} tokens > pack_length {pack_length}")
+            row = next((r for r, n in enumerate(used) if n + length <= pack_length), None)
             if row is None:
                 rows.append([i])
                 used.append(length)
@@ -112,7 +115,7 @@ class VideoCollator:
             labels.append(torch.cat([self._labels(s) for s in parts]))
             positions.append(torch.cat([torch.arange(s.input_ids.numel()) for s in parts]))
             sequences.append(torch.cat([torch.full((s.input_ids.numel(),), j + 1) for j, s in enumerate(parts)]))
-        batch = {
+        batch: dict[str, Tensor | int] = {
             "input_ids": _pad_rows(ids, self.pad_id),
             "labels": _pad_rows(labels, IGNORE_INDEX),
             "attention_mask": _pad_rows([torch.ones_like(r) for r in ids], 0),

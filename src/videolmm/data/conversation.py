@@ -29,15 +29,18 @@ from torch import Tensor
 
 from videolmm.data.errors import BadSampleError
 from videolmm.data.records import VIDEO_MARKER, Turn
+from videolmm.llm.loss import IGNORE_INDEX
 
-IGNORE_INDEX = -100
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 LabelPolicy = Literal["assistant", "llava_next"]
 LABEL_POLICIES: tuple[str, ...] = get_args(LabelPolicy)
 
 
 class Tokenizer(Protocol):
-    """What `ChatTemplate` needs from a (Hugging Face) tokenizer."""
+    """What `ChatTemplate` needs from a (Hugging Face) tokenizer, plus the padding id its batches use."""
+
+    pad_token_id: int | None
+    """The padding token's id (``None``: the collators pad with ``<|im_end|>``)."""
 
     def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]:
         """Token ids of ``text``."""
@@ -185,7 +188,7 @@ class ChatTemplate:
         return EncodedConversation(torch.tensor(ids), torch.tensor(labels), num_visual_tokens)
 
     def prompt(self, turns: Sequence[Turn], num_visual_tokens: int) -> Tensor:
-        """Ids of a conversation ending in a user turn, plus ``<|im_start|>assistant\\n`` (for generation).
+        """Ids of a conversation ending in a user turn, plus the `generation_header` (for generation).
 
         Shapes:
             returns: (S,) int64
@@ -193,9 +196,13 @@ class ChatTemplate:
         if not turns or turns[-1].role != "user":
             raise ValueError("a generation prompt must end with a user turn")
         ids, _ = self._render(turns, num_visual_tokens)
-        ids += [self.im_start, *self._text("assistant\n")]
+        ids += self.generation_header()
         self._check_length(len(ids), num_visual_tokens)
         return torch.tensor(ids)
+
+    def generation_header(self) -> list[int]:
+        """Ids of ``<|im_start|>assistant\\n``: the end of every generation prompt, where the reply starts."""
+        return [self.im_start, *self._text("assistant\n")]
 
     def _check_length(self, length: int, num_visual: int) -> None:
         if length > self.max_length:

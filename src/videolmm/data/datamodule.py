@@ -9,7 +9,7 @@ at every epoch end; ``skipped_totals`` keeps the sums and goes into checkpoints.
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from lightning.pytorch import LightningDataModule
 
@@ -27,6 +27,16 @@ from videolmm.data.transforms import FrameTransform
 log = logging.getLogger("videolmm.data")
 
 SPLITS = ("train", "val", "test")
+
+
+class _ReaderOptions(TypedDict, total=False):
+    """`ShardReader` keyword arguments set by the data module (other splits than train get seed and strict)."""
+
+    shuffle_buffer: int
+    resampled: bool
+    samples_per_epoch: int | None
+    seed: int
+    strict: bool
 
 
 class ShardSource(Protocol):
@@ -134,7 +144,7 @@ class VideoDataModule(LightningDataModule):
         self.batch_size = int(batch_size)
         self.eval_batch_size = int(eval_batch_size or batch_size)
         self.num_workers = int(num_workers)
-        self.reader_options = {
+        self.reader_options: _ReaderOptions = {
             "shuffle_buffer": shuffle_buffer,
             "resampled": resampled,
             "samples_per_epoch": samples_per_epoch,
@@ -160,7 +170,7 @@ class VideoDataModule(LightningDataModule):
         if not urls:
             raise ValueError(f"the shard source has no {split!r} shards")
         train = split == "train"
-        options = (
+        options: _ReaderOptions = (
             self.reader_options
             if train
             else {"seed": self.reader_options["seed"], "strict": self.reader_options["strict"]}

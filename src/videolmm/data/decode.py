@@ -11,7 +11,7 @@ before the frames it declares), ``too_few_frames``. The decoder is chosen by con
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -19,6 +19,10 @@ from torch import Tensor
 
 from videolmm.data.errors import BadSampleError
 from videolmm.data.frames import FrameSampler, FrameSelection
+
+if TYPE_CHECKING:  # both decoders import their library lazily
+    from av.container import InputContainer
+    from torchcodec.decoders import VideoDecoder as TorchCodecVideoDecoder
 
 Source = str | Path | bytes
 """A video: a file path or the encoded bytes (a shard member)."""
@@ -117,12 +121,14 @@ class PyAVDecoder:
     def __repr__(self) -> str:
         return f"PyAVDecoder(threads={self.threads})"
 
-    def _open(self, source: Source):  # -> av.container.InputContainer
+    def _open(self, source: Source) -> "InputContainer":
         import av
 
         check_source(source)
         try:
-            container = av.open(io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray) else str(source))
+            container = av.open(
+                io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray) else str(source), "r"
+            )
         except Exception as error:  # every FFmpeg / IO failure to open means the same thing here
             raise BadSampleError("unreadable_video", f"cannot open the container: {error}") from None
         if not container.streams.video:
@@ -130,7 +136,7 @@ class PyAVDecoder:
             raise BadSampleError("no_video_stream", "the container has no video stream")
         return container
 
-    def _info(self, container) -> VideoInfo:
+    def _info(self, container: "InputContainer") -> VideoInfo:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
         if not rate:
@@ -168,7 +174,7 @@ class PyAVDecoder:
             container.close()
         return DecodedVideo(frames, selection, info)
 
-    def _decode(self, container, indices: tuple[int, ...], info: VideoInfo) -> Tensor:
+    def _decode(self, container: "InputContainer", indices: tuple[int, ...], info: VideoInfo) -> Tensor:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.codec_context.thread_count = self.threads
@@ -209,7 +215,7 @@ class TorchCodecDecoder:
         if threads < 0:
             raise ValueError(f"threads must be >= 0, got {threads}")
         self.threads = int(threads)
-        self.seek_mode = seek_mode
+        self.seek_mode: Literal["exact", "approximate"] = "exact" if seek_mode == "exact" else "approximate"
         try:
             from torchcodec.decoders import VideoDecoder  # noqa: F401
         except (ImportError, OSError, RuntimeError) as error:
@@ -218,7 +224,7 @@ class TorchCodecDecoder:
     def __repr__(self) -> str:
         return f"TorchCodecDecoder(threads={self.threads}, seek_mode={self.seek_mode!r})"
 
-    def _open(self, source: Source):  # -> torchcodec.decoders.VideoDecoder
+    def _open(self, source: Source) -> "TorchCodecVideoDecoder":
         from torchcodec.decoders import VideoDecoder
 
         check_source(source)
@@ -235,12 +241,14 @@ class TorchCodecDecoder:
             raise BadSampleError(reason, f"cannot open the container: {error}") from None
 
     @staticmethod
-    def _info(decoder) -> VideoInfo:
+    def _info(decoder: "TorchCodecVideoDecoder") -> VideoInfo:
         meta = decoder.metadata
         if not meta.num_frames or meta.num_frames < 1:
             raise BadSampleError("too_few_frames", f"the video stream has {meta.num_frames} frames")
         if not meta.average_fps:
             raise BadSampleError("corrupt_video", "the video stream declares no frame rate")
+        if meta.width is None or meta.height is None:
+            raise BadSampleError("corrupt_video", "the video stream declares no frame size")
         return VideoInfo(int(meta.num_frames), float(meta.average_fps), int(meta.width), int(meta.height))
 
     def probe(self, source: Source) -> VideoInfo:

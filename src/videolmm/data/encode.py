@@ -6,6 +6,7 @@ thread the same frames always give the same bytes.
 
 import io
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -54,8 +55,7 @@ def _encode(target: io.BytesIO | Path, frames: np.ndarray, fps: float, crf: int,
         container.mux(stream.encode())
 
 
-def _rate(fps: float):
+def _rate(fps: float) -> int | Fraction:
     """A frame rate PyAV accepts: an int when whole, else a Fraction."""
-    from fractions import Fraction
 
     return int(fps) if float(fps).is_integer() else Fraction(fps).limit_denominator(1001)

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from videolmm.data.errors import BadSampleError
+from videolmm.shapes import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,6 @@ def _pad_last(indices: list[int], count: int) -> list[int]:
     return indices + [indices[-1]] * (count - len(indices))
 
 
-def _positive(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 class UniformFrames:
     """``num_frames`` uniformly spaced frames, endpoints included (LLaVA-Video, ``force_sample``).
 
@@ -80,7 +75,7 @@ class UniformFrames:
     """
 
     def __init__(self, num_frames: int = 32) -> None:
-        self.num_frames = _positive(num_frames, "num_frames")
+        self.num_frames = check_positive_int(num_frames, name="num_frames")
 
     def __repr__(self) -> str:
         return f"UniformFrames(num_frames={self.num_frames})"
@@ -144,7 +139,7 @@ class SegmentMidpointFrames:
     """
 
     def __init__(self, num_frames: int = 50) -> None:
-        self.num_frames = _positive(num_frames, "num_frames")
+        self.num_frames = check_positive_int(num_frames, name="num_frames")
 
     def __repr__(self) -> str:
         return f"SegmentMidpointFrames(num_frames={self.num_frames})"
@@ -174,7 +169,7 @@ class PllavaFrames:
     """
 
     def __init__(self, num_frames: int = 16) -> None:
-        self.num_frames = _positive(num_frames, "num_frames")
+        self.num_frames = check_positive_int(num_frames, name="num_frames")
 
     def __repr__(self) -> str:
         return f"PllavaFrames(num_frames={self.num_frames})"

@@ -198,9 +198,13 @@ class ResumableLoader:
     def skipped(self) -> dict[str, int]:
         """Skips by reason in the current epoch, up to the last committed batch (all of them at its end)."""
         counts: Counter[str] = Counter()
+        final = self._final if self._completed else None
         for worker in range(max(1, self.num_workers)):
-            final = self._final is not None and self._completed and int(self._final[worker, 0]) == 1
-            row = self._final[worker, 1:].tolist() if final else self._positions.get(worker, WorkerPosition()).skipped
+            row: Sequence[int]
+            if final is not None and int(final[worker, 0]) == 1:
+                row = final[worker, 1:].tolist()
+            else:
+                row = self._positions.get(worker, WorkerPosition()).skipped
             counts.update(dict(zip(SKIP_REASONS, row, strict=True)))
         return ordered_counts(counts)
 

@@ -11,6 +11,7 @@ import tarfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import webdataset as wds
 from webdataset.shardlists import expand_urls as _expand
@@ -77,13 +78,18 @@ class StrictTarInfo(tarfile.TarInfo):
     """
 
     @classmethod
-    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> Self:
         """The next header, or `tarfile.ReadError` for a missing, truncated or invalid one."""
+        # The header errors below are tarfile internals that typeshed leaves out of its stubs.
         try:
             return super().fromtarfile(tarfile_)
-        except tarfile.EOFHeaderError:
+        except tarfile.EOFHeaderError:  # type: ignore[attr-defined]  # missing from typeshed
             raise  # the end-of-archive marker: a complete shard
-        except (tarfile.EmptyHeaderError, tarfile.TruncatedHeaderError, tarfile.InvalidHeaderError) as error:
+        except (
+            tarfile.EmptyHeaderError,  # type: ignore[attr-defined]  # missing from typeshed
+            tarfile.TruncatedHeaderError,  # type: ignore[attr-defined]  # missing from typeshed
+            tarfile.InvalidHeaderError,  # type: ignore[attr-defined]  # missing from typeshed
+        ) as error:
             raise tarfile.ReadError(f"bad tar header at byte {tarfile_.offset}: {error or 'end of file'}") from None
 
 
@@ -109,7 +115,10 @@ def read_shard(url: str) -> Iterator[RawSample]:
                     yield RawSample(key, members, url)
                     members = {}
                 key = name_key
-                members[extension] = tar.extractfile(info).read()
+                member = tar.extractfile(info)
+                if member is None:  # only links and special members have no data; regular files were checked above
+                    raise tarfile.ReadError(f"member {info.name!r} has no data")
+                members[extension] = member.read()
     except (OSError, tarfile.TarError, EOFError, ValueError) as error:
         yield RawSample(key or url, {}, url, BadSampleError("bad_shard", f"{url}: {error}; the rest is skipped"))
         return
@@ -163,21 +172,25 @@ class ShardWriter:
         check_key(key)
         if not members or any(not isinstance(v, bytes) for v in members.values()):
             raise ValueError(f"sample {key!r}: members must be a non-empty mapping of extension -> bytes")
-        if self._tar is None or self._count >= self.samples_per_shard:
-            self._next_shard()
-        self._tar.write({"__key__": key, **dict(sorted(members.items()))})
+        tar = self._tar
+        if tar is None or self._count >= self.samples_per_shard:
+            tar = self._next_shard()
+        tar.write({"__key__": key, **dict(sorted(members.items()))})
         self._count += 1
 
-    def _next_shard(self) -> None:
+    def _next_shard(self) -> wds.TarWriter:
         self._finish_shard()
         name = f"{self.prefix}-{len(self.shards):06d}.tar"
         self._file = open(self.output_dir / name, "wb")  # noqa: SIM115  (closed in _finish_shard)
         self._tar = wds.TarWriter(self._file, encoder=False, mtime=self.mtime)
         self.shards.append(ShardInfo(name, 0, 0))
+        return self._tar
 
     def _finish_shard(self) -> None:
         if self._tar is None:
             return
+        if self._file is None:
+            raise RuntimeError("ShardWriter: a shard is open without its file")
         self._tar.close()
         self._file.close()
         name = self.shards[-1].name

@@ -1,4 +1,4 @@
-"""What every vision encoder shares: the `VisionEncoder` contract and frame batching.
+"""What every vision encoder shares: the `VisionEncoder` contract, frame batching and `PatchEncoder`.
 
 An encoder maps frames (B, T, C, H, W) to patch features (B, T, N, D) with ``N = h * w``.
 Frames are encoded as ``B * T`` independent images, optionally ``chunk_size`` images at a
@@ -17,7 +17,7 @@ from einops import rearrange
 from torch import Tensor, nn
 
 from videolmm.preprocessing import Preprocessing
-from videolmm.shapes import Grid
+from videolmm.shapes import Grid, is_positive_int
 
 
 @runtime_checkable
@@ -58,6 +58,10 @@ class VisionEncoder(Protocol):
         """Encode (B, T, C, H, W) frames to (B, T, N, D) patches."""
         ...
 
+    def __call__(self, frames: Tensor) -> Tensor:
+        """`forward` through ``nn.Module.__call__`` (hooks run): (B, T, C, H, W) frames to (B, T, N, D)."""
+        ...
+
 
 def patch_grid(image_size: int, patch_size: int) -> Grid:
     """``(image_size // patch_size,) * 2``: a strided patch convolution drops the remainder (384 / 14 -> 27)."""
@@ -84,7 +88,7 @@ def kept_layers(num_layers: int, select_layer: int) -> int:
 
 def check_chunk_size(chunk_size: int | None) -> int | None:
     """Return ``chunk_size`` if it is ``None`` or a positive int, else raise `ValueError`."""
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+    if chunk_size is not None and not is_positive_int(chunk_size):
         raise ValueError(f"chunk_size must be None or a positive int, got {chunk_size!r}")
     return chunk_size
 
@@ -126,3 +130,76 @@ def encode_frames(
     else:
         patches = torch.cat([encode_images(chunk) for chunk in images.split(chunk_size)])  # (B*T, N, D)
     return rearrange(patches, "(b t) n d -> b t n d", b=B)  # (B*T, N, D) -> (B, T, N, D)
+
+
+class PatchEncoder(nn.Module):
+    """What the encoders implement alike: the shape attributes, `grid`, `preprocessing` and `forward`.
+
+    A subclass sets ``block_classes``, builds its tower after ``super().__init__(...)``, and defines
+    ``preprocessing_for`` and ``encode_images``; `forward` encodes frames through `encode_frames`.
+
+    Args:
+        hidden_size: ``D``.
+        image_size: Frame side in pixels.
+        patch_size: Patch side in pixels.
+        num_layers: Layers of the full tower (those after ``select_layer`` are not built).
+        select_layer: Index into the tower's hidden states (0 = embeddings).
+        chunk_size: Frames encoded per call; ``None`` encodes all ``B * T`` frames at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_size: int,
+        image_size: int,
+        patch_size: int,
+        num_layers: int,
+        select_layer: int,
+        chunk_size: int | None,
+    ) -> None:
+        super().__init__()
+        patch_grid(image_size, patch_size)  # a frame smaller than a patch is refused before anything is built
+        self.embed_dim = hidden_size
+        self.image_size = image_size
+        self.patch_size = patch_size
+        self.num_channels = 3
+        self.num_layers = num_layers
+        self.select_layer = select_layer
+        self.chunk_size = check_chunk_size(chunk_size)
+
+    @staticmethod
+    def preprocessing_for(image_size: int) -> Preprocessing:
+        """The preprocessing of an encoder of this class at ``image_size`` (defined by each subclass)."""
+        raise NotImplementedError
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
+        return self.preprocessing_for(image_size=self.image_size)
+
+    def grid(self, image_size: int) -> Grid:
+        """``(image_size // patch_size,) * 2`` (a CLS token is not part of the grid)."""
+        return patch_grid(image_size, self.patch_size)
+
+    def encode_images(self, images: Tensor) -> Tensor:
+        """Encode a batch of images (defined by each subclass).
+
+        Shapes:
+            images: (n, C, H, W) -> (n, N, D)
+        """
+        raise NotImplementedError
+
+    def forward(self, frames: Tensor) -> Tensor:
+        """Encode every frame.
+
+        Shapes:
+            frames: (B, T, C, H, W) -> (B, T, N, D)
+        """
+        return encode_frames(
+            frames,
+            self.encode_images,
+            image_size=self.image_size,
+            num_channels=self.num_channels,
+            chunk_size=self.chunk_size,
+            who=type(self).__name__,
+        )

@@ -7,15 +7,15 @@ normalises CLIP's pooled CLS output).
 """
 
 from torch import Tensor, nn
-from transformers import CLIPVisionConfig, CLIPVisionModel
+from transformers import CLIPVisionModel
 from transformers.models.clip.modeling_clip import CLIPEncoderLayer
 
-from videolmm.encoders.base import check_chunk_size, encode_frames, kept_layers, patch_grid
+from videolmm.encoders.base import PatchEncoder, kept_layers
+from videolmm.encoders.hf_tower import hf_vision_tower, tower_layers
 from videolmm.preprocessing import CLIP_MEAN, CLIP_STD, Preprocessing, Resize
-from videolmm.shapes import Grid
 
 
-class ClipEncoder(nn.Module):
+class ClipEncoder(PatchEncoder):
     """CLIP vision transformer via ``transformers``, randomly initialised from its shape.
 
     Args:
@@ -51,31 +51,31 @@ class ClipEncoder(nn.Module):
         attn_implementation: str = "sdpa",
         chunk_size: int | None = None,
     ) -> None:
-        super().__init__()
-        patch_grid(image_size, patch_size)
-        self.embed_dim = hidden_size
-        self.image_size = image_size
-        self.patch_size = patch_size
-        self.num_channels = 3
-        self.num_layers = num_layers
-        self.select_layer = select_layer
+        super().__init__(
+            hidden_size=hidden_size,
+            image_size=image_size,
+            patch_size=patch_size,
+            num_layers=num_layers,
+            select_layer=select_layer,
+            chunk_size=chunk_size,
+        )
         self.drop_cls = bool(drop_cls)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.config = CLIPVisionConfig(
+        tower = hf_vision_tower(
+            CLIPVisionModel,
             hidden_size=hidden_size,
             intermediate_size=intermediate_size,
-            num_hidden_layers=kept_layers(num_layers, select_layer),
-            num_attention_heads=num_heads,
+            num_layers=kept_layers(num_layers, select_layer),
+            num_heads=num_heads,
             image_size=image_size,
             patch_size=patch_size,
             layer_norm_eps=layer_norm_eps,
             hidden_act=hidden_act,
-        )
-        self.config._attn_implementation = attn_implementation
-        tower = CLIPVisionModel(self.config)  # HF initialisation; its post_layernorm is not kept
-        self.embeddings = tower.embeddings
-        self.pre_layernorm = tower.pre_layrnorm
-        self.layers = tower.encoder.layers
+            attn_implementation=attn_implementation,
+        )  # its post_layernorm is not kept
+        self.config = tower.config
+        self.embeddings = tower.get_submodule("embeddings")
+        self.pre_layernorm = tower.get_submodule("pre_layrnorm")
+        self.layers = tower_layers(tower)
 
     def extra_repr(self) -> str:
         return (
@@ -88,15 +88,6 @@ class ClipEncoder(nn.Module):
         """CLIP's preprocessing: shorter side to ``image_size``, center crop, bicubic, CLIP mean/std."""
         return Preprocessing(image_size=image_size, resize=Resize.SHORTER_SIDE_CROP, mean=CLIP_MEAN, std=CLIP_STD)
 
-    @property
-    def preprocessing(self) -> Preprocessing:
-        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
-        return self.preprocessing_for(image_size=self.image_size)
-
-    def grid(self, image_size: int) -> Grid:
-        """``(image_size // patch_size,) * 2`` (the CLS token is not part of the grid)."""
-        return patch_grid(image_size, self.patch_size)
-
     def encode_images(self, images: Tensor) -> Tensor:
         """Encode a batch of images.
 
@@ -105,20 +96,5 @@ class ClipEncoder(nn.Module):
         """
         x = self.pre_layernorm(self.embeddings(images))  # (n, 1 + N, D)
         for layer in self.layers:
-            x = layer(x, None)
+            x = layer(x, attention_mask=None)
         return x[:, 1:] if self.drop_cls else x  # (n, 1 + N, D) -> (n, N, D)
-
-    def forward(self, frames: Tensor) -> Tensor:
-        """Encode every frame.
-
-        Shapes:
-            frames: (B, T, C, H, W) -> (B, T, N, D)
-        """
-        return encode_frames(
-            frames,
-            self.encode_images,
-            image_size=self.image_size,
-            num_channels=self.num_channels,
-            chunk_size=self.chunk_size,
-            who=type(self).__name__,
-        )

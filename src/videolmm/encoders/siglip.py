@@ -7,15 +7,15 @@ so every parameter receives a gradient.
 """
 
 from torch import Tensor, nn
-from transformers import SiglipVisionConfig, SiglipVisionModel
+from transformers import SiglipVisionModel
 from transformers.models.siglip.modeling_siglip import SiglipEncoderLayer
 
-from videolmm.encoders.base import check_chunk_size, encode_frames, kept_layers, patch_grid
+from videolmm.encoders.base import PatchEncoder, kept_layers
+from videolmm.encoders.hf_tower import hf_vision_tower, tower_layers
 from videolmm.preprocessing import SIGLIP_MEAN, SIGLIP_STD, Preprocessing, Resize
-from videolmm.shapes import Grid
 
 
-class SiglipEncoder(nn.Module):
+class SiglipEncoder(PatchEncoder):
     """SigLIP vision transformer via ``transformers``, randomly initialised from its shape.
 
     Args:
@@ -49,30 +49,30 @@ class SiglipEncoder(nn.Module):
         attn_implementation: str = "sdpa",
         chunk_size: int | None = None,
     ) -> None:
-        super().__init__()
-        patch_grid(image_size, patch_size)
-        self.embed_dim = hidden_size
-        self.image_size = image_size
-        self.patch_size = patch_size
-        self.num_channels = 3
-        self.num_layers = num_layers
-        self.select_layer = select_layer
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.config = SiglipVisionConfig(
+        super().__init__(
+            hidden_size=hidden_size,
+            image_size=image_size,
+            patch_size=patch_size,
+            num_layers=num_layers,
+            select_layer=select_layer,
+            chunk_size=chunk_size,
+        )
+        tower = hf_vision_tower(
+            SiglipVisionModel,
             hidden_size=hidden_size,
             intermediate_size=intermediate_size,
-            num_hidden_layers=kept_layers(num_layers, select_layer),
-            num_attention_heads=num_heads,
+            num_layers=kept_layers(num_layers, select_layer),
+            num_heads=num_heads,
             image_size=image_size,
             patch_size=patch_size,
             layer_norm_eps=layer_norm_eps,
             hidden_act=hidden_act,
+            attn_implementation=attn_implementation,
             vision_use_head=False,
-        )
-        self.config._attn_implementation = attn_implementation
-        tower = SiglipVisionModel(self.config)  # HF initialisation; its post_layernorm is not kept
-        self.embeddings = tower.embeddings
-        self.layers = tower.encoder.layers
+        )  # its post_layernorm is not kept
+        self.config = tower.config
+        self.embeddings = tower.get_submodule("embeddings")
+        self.layers = tower_layers(tower)
 
     def extra_repr(self) -> str:
         return (
@@ -85,15 +85,6 @@ class SiglipEncoder(nn.Module):
         """SigLIP's preprocessing: squash to ``image_size x image_size``, bicubic, mean = std = 0.5."""
         return Preprocessing(image_size=image_size, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=SIGLIP_STD)
 
-    @property
-    def preprocessing(self) -> Preprocessing:
-        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
-        return self.preprocessing_for(image_size=self.image_size)
-
-    def grid(self, image_size: int) -> Grid:
-        """``(image_size // patch_size,) * 2``."""
-        return patch_grid(image_size, self.patch_size)
-
     def encode_images(self, images: Tensor) -> Tensor:
         """Encode a batch of images.
 
@@ -102,20 +93,5 @@ class SiglipEncoder(nn.Module):
         """
         x = self.embeddings(images)  # (n, N, D)
         for layer in self.layers:
-            x = layer(x, None)
+            x = layer(x, attention_mask=None)
         return x
-
-    def forward(self, frames: Tensor) -> Tensor:
-        """Encode every frame.
-
-        Shapes:
-            frames: (B, T, C, H, W) -> (B, T, N, D)
-        """
-        return encode_frames(
-            frames,
-            self.encode_images,
-            image_size=self.image_size,
-            num_channels=self.num_channels,
-            chunk_size=self.chunk_size,
-            who=type(self).__name__,
-        )

@@ -11,12 +11,11 @@ from functools import partial
 from timm.models.vision_transformer import Block, VisionTransformer
 from torch import Tensor, nn
 
-from videolmm.encoders.base import check_chunk_size, encode_frames, kept_layers, patch_grid
-from videolmm.preprocessing import SIGLIP_MEAN, SIGLIP_STD, Preprocessing, Resize
-from videolmm.shapes import Grid
+from videolmm.encoders.base import PatchEncoder, kept_layers
+from videolmm.encoders.siglip import SiglipEncoder
 
 
-class TimmSiglipEncoder(nn.Module):
+class TimmSiglipEncoder(PatchEncoder):
     """SigLIP vision transformer via ``timm``, randomly initialised from its shape.
 
     Args:
@@ -34,6 +33,7 @@ class TimmSiglipEncoder(nn.Module):
     """
 
     block_classes: tuple[type[nn.Module], ...] = (Block,)
+    preprocessing_for = staticmethod(SiglipEncoder.preprocessing_for)  # the same tower takes the same frames
 
     def __init__(
         self,
@@ -48,15 +48,14 @@ class TimmSiglipEncoder(nn.Module):
         select_layer: int = -1,
         chunk_size: int | None = None,
     ) -> None:
-        super().__init__()
-        patch_grid(image_size, patch_size)
-        self.embed_dim = hidden_size
-        self.image_size = image_size
-        self.patch_size = patch_size
-        self.num_channels = 3
-        self.num_layers = num_layers
-        self.select_layer = select_layer
-        self.chunk_size = check_chunk_size(chunk_size)
+        super().__init__(
+            hidden_size=hidden_size,
+            image_size=image_size,
+            patch_size=patch_size,
+            num_layers=num_layers,
+            select_layer=select_layer,
+            chunk_size=chunk_size,
+        )
         self.vit = VisionTransformer(
             img_size=image_size,
             patch_size=patch_size,
@@ -79,20 +78,6 @@ class TimmSiglipEncoder(nn.Module):
             f"layers={len(self.vit.blocks)}/{self.num_layers}, chunk_size={self.chunk_size}"
         )
 
-    @staticmethod
-    def preprocessing_for(image_size: int) -> Preprocessing:
-        """SigLIP's preprocessing: squash to ``image_size x image_size``, bicubic, mean = std = 0.5."""
-        return Preprocessing(image_size=image_size, resize=Resize.SQUASH, mean=SIGLIP_MEAN, std=SIGLIP_STD)
-
-    @property
-    def preprocessing(self) -> Preprocessing:
-        """What frames go through before `forward`: ``preprocessing_for(image_size=self.image_size)``."""
-        return self.preprocessing_for(image_size=self.image_size)
-
-    def grid(self, image_size: int) -> Grid:
-        """``(image_size // patch_size,) * 2``."""
-        return patch_grid(image_size, self.patch_size)
-
     def encode_images(self, images: Tensor) -> Tensor:
         """Encode a batch of images.
 
@@ -100,18 +85,3 @@ class TimmSiglipEncoder(nn.Module):
             images: (n, C, H, W) -> (n, N, D)
         """
         return self.vit.forward_features(images.to(self.vit.patch_embed.proj.weight.dtype))
-
-    def forward(self, frames: Tensor) -> Tensor:
-        """Encode every frame.
-
-        Shapes:
-            frames: (B, T, C, H, W) -> (B, T, N, D)
-        """
-        return encode_frames(
-            frames,
-            self.encode_images,
-            image_size=self.image_size,
-            num_channels=self.num_channels,
-            chunk_size=self.chunk_size,
-            who=type(self).__name__,
-        )

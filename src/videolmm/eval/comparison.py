@@ -141,7 +141,7 @@ def comparison_rows(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
     rows = []
     for label, group in by_label(runs).items():
         info, v = group[0].run, group[0].run["paper_v"]
-        row = {
+        row: dict[str, Any] = {
             "method": label,
             "runs": len(group),
             "V": "-" if v is None else f"({v[0]}, {v[1]}, {v[2]}, {v[3]})",
@@ -152,7 +152,7 @@ def comparison_rows(runs: Sequence[RunResult]) -> list[dict[str, Any]]:
         row |= {k: _mean(r.by_kind().get(k, (math.nan, math.nan))[0] for r in group) for k in kinds}
         row["train time (s)"] = round(_mean(r.run["train_seconds"] for r in group))
         rows.append(row)
-    chance = {"method": "chance", "runs": "", "V": "", "visual tokens": "", "paper formula": ""}
+    chance: dict[str, Any] = {"method": "chance", "runs": "", "V": "", "visual tokens": "", "paper formula": ""}
     chance |= {group: _mean(run.chance.get(group, math.nan) for run in runs) for group in SUMMARY_GROUPS}
     chance |= {kind: _mean(run.by_kind().get(kind, (math.nan, math.nan))[1] for run in runs) for kind in kinds}
     chance["train time (s)"] = ""

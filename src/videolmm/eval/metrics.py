@@ -70,6 +70,10 @@ class GroupedAccuracy(Metric):
     """
 
     COLUMNS: ClassVar[tuple[str, ...]] = ("correct",)
+    # List states made by ``add_state`` (while synchronised each is one tensor, hence `_cat`).
+    codes: list[Tensor]
+    values: list[Tensor]
+    names: list[Tensor]
     full_state_update = False
     higher_is_better = True
     is_differentiable = False

@@ -40,7 +40,9 @@ class ResultRow:
 
 def _merge(parts: list[GroupScore]) -> tuple[int, dict[str, float], dict[str, int]]:
     """Total n, summed columns, and how many samples contributed to each column."""
-    n, sums, counts = 0, {}, {}
+    n = 0
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for part in parts:
         n += part.n
         for column, value in part.sums.items():

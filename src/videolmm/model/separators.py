@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from videolmm.layout import SeparatorLayout
 from videolmm.reducers.base import Segment, count_tokens
+from videolmm.shapes import check_positive_int
 
 
 class Separators(nn.Module):
@@ -22,11 +23,9 @@ class Separators(nn.Module):
 
     def __init__(self, dim: int, layout: SeparatorLayout = SeparatorLayout()) -> None:  # noqa: B008 (frozen, shared safely)
         super().__init__()
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"dim must be a positive int, got {dim!r}")
         if not isinstance(layout, SeparatorLayout):
             raise TypeError(f"layout must be a SeparatorLayout, got {layout!r}; e.g. SeparatorLayout(position='grid')")
-        self.dim = dim
+        self.dim = check_positive_int(dim, name="dim")
         self.layout = layout
         self.newline = nn.Parameter(torch.empty(dim)) if "newline" in layout.vectors else None
         self.marker = nn.Parameter(torch.empty(dim)) if "marker" in layout.vectors else None

@@ -9,7 +9,7 @@ from videolmm.reducers.identity import Identity
 from videolmm.reducers.lita import LitaSlowFast, lita_slow_frames
 from videolmm.reducers.llava_video_slowfast import LlavaVideoSlowFast
 from videolmm.reducers.pllava import Pllava3DPool
-from videolmm.reducers.slowfast_llava import SlowFastLlava, slowfast_llava_slow_frames
+from videolmm.reducers.slowfast_llava import SlowFastLlava, SlowPool, slowfast_llava_slow_frames
 from videolmm.reducers.spatial_pool import SpatialPool
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Pllava3DPool",
     "Segment",
     "SlowFastLlava",
+    "SlowPool",
     "SpatialPool",
     "TokenReducer",
     "lita_slow_frames",

@@ -49,6 +49,10 @@ class TokenReducer(Protocol):
         """Reduce (B, T, N, D) patches to (B, L, D) tokens."""
         ...
 
+    def __call__(self, x: Tensor, grid: Grid) -> Tensor:
+        """`forward` through ``nn.Module.__call__`` (hooks run): reduce (B, T, N, D) patches to (B, L, D) tokens."""
+        ...
+
     def segments(self, num_frames: int, grid: Grid) -> tuple[Segment, ...]:
         """The output token order, as consecutive blocks."""
         ...

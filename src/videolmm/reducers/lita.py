@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from videolmm.reducers.base import Segment, check_frames, check_grid, check_patches, count_tokens, frame_segments
 from videolmm.reducers.pooling import check_stride, pool_frames, pooled_grid
-from videolmm.shapes import Grid
+from videolmm.shapes import Grid, check_positive_int
 
 
 def lita_slow_frames(num_frames: int, num_slow_frames: int) -> tuple[int, ...]:
@@ -34,7 +34,7 @@ class LitaSlowFast(nn.Module):
 
     def __init__(self, num_slow_frames: int = 4, stride: int = 2, fast_stride: int | None = None) -> None:
         super().__init__()
-        self.num_slow_frames = check_stride(num_slow_frames)
+        self.num_slow_frames = check_positive_int(num_slow_frames, name="num_slow_frames")
         self.stride = check_stride(stride)
         self.fast_stride = None if fast_stride is None else check_stride(fast_stride)
 

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from videolmm.reducers.base import Pathway, Segment, check_frames, check_grid, check_patches, count_tokens
 from videolmm.reducers.pooling import check_mode, check_stride, pool_frames, pooled_grid
-from videolmm.shapes import Grid
+from videolmm.shapes import Grid, check_positive_int
 
 
 class LlavaVideoSlowFast(nn.Module):
@@ -29,9 +29,7 @@ class LlavaVideoSlowFast(nn.Module):
 
     def __init__(self, slow_every: int = 3, stride: int = 2, mode: str = "avg") -> None:
         super().__init__()
-        if isinstance(slow_every, bool) or not isinstance(slow_every, int) or slow_every < 1:
-            raise ValueError(f"slow_every must be a positive int, got {slow_every!r}")
-        self.slow_every = slow_every
+        self.slow_every = check_positive_int(slow_every, name="slow_every")
         self.stride = check_stride(stride)
         self.mode = check_mode(mode)
 

@@ -5,7 +5,7 @@ from einops import rearrange
 from torch import Tensor, nn
 
 from videolmm.reducers.base import Segment, check_frames, check_grid, check_patches, count_tokens
-from videolmm.shapes import Grid
+from videolmm.shapes import Grid, is_positive_int
 
 
 class Pllava3DPool(nn.Module):
@@ -25,7 +25,7 @@ class Pllava3DPool(nn.Module):
     def __init__(self, output_size: tuple[int, int, int] = (16, 12, 12)) -> None:
         super().__init__()
         size = tuple(output_size)
-        if len(size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in size):
+        if len(size) != 3 or not all(is_positive_int(s) for s in size):
             raise ValueError(f"output_size must be three positive ints (t, rows, cols), got {output_size!r}")
         self.output_size: tuple[int, int, int] = size  # type: ignore[assignment]
 

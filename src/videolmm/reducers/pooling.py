@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor
 
-from videolmm.shapes import Grid
+from videolmm.shapes import Grid, check_positive_int
 
 PoolMode = Literal["avg", "max", "bilinear"]
 POOL_MODES: tuple[str, ...] = get_args(PoolMode)
@@ -29,9 +29,7 @@ def check_mode(mode: str, allowed: tuple[str, ...] = POOL_MODES) -> str:
 
 def check_stride(stride: int) -> int:
     """Return ``stride`` if it is a positive int, else raise `ValueError`."""
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise ValueError(f"stride must be a positive int, got {stride!r}")
-    return stride
+    return check_positive_int(stride, name="stride")
 
 
 def pooled_grid(grid: Grid, stride: int, mode: str) -> Grid:

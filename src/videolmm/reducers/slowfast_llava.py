@@ -1,6 +1,6 @@
 """`SlowFastLlava`: SlowFast-LLaVA's slow block of a few frames, then a fast block of every frame."""
 
-from typing import Literal, get_args
+from enum import StrEnum
 
 import torch
 import torch.nn.functional as F
@@ -8,11 +8,30 @@ from einops import rearrange, reduce
 from torch import Tensor, nn
 
 from videolmm.reducers.base import Segment, check_frames, check_grid, check_patches, count_tokens, frame_segments
-from videolmm.reducers.pooling import check_mode, check_stride, pool_frames, pooled_grid
-from videolmm.shapes import Grid
+from videolmm.reducers.pooling import check_mode, pool_frames, pooled_grid
+from videolmm.shapes import Grid, check_positive_int
 
-SlowPool = Literal["1d_max", "1d_avg", "2d_max", "2d_avg"]
-SLOW_POOLS: tuple[str, ...] = get_args(SlowPool)
+
+class SlowPool(StrEnum):
+    """How the slow frames are pooled: pairs of flattened tokens (1-D) or 2x2 windows (2-D), max or mean."""
+
+    MAX_1D = "1d_max"
+    AVG_1D = "1d_avg"
+    MAX_2D = "2d_max"
+    AVG_2D = "2d_avg"
+
+    @property
+    def two_dimensional(self) -> bool:
+        """2x2 windows on the patch grid (else pairs along the flattened row-major tokens)."""
+        return self.value.startswith("2d")
+
+    @property
+    def mode(self) -> str:
+        """``"max"`` or ``"avg"``."""
+        return self.value.split("_")[1]
+
+
+SLOW_POOLS: tuple[str, ...] = tuple(pool.value for pool in SlowPool)
 
 
 def slowfast_llava_slow_frames(num_frames: int, num_slow_frames: int) -> tuple[int, ...]:
@@ -32,16 +51,19 @@ class SlowFastLlava(nn.Module):
 
     Args:
         num_slow_frames: ``n``, slow frames; the reducer raises when ``T < n``.
-        slow_pool: ``"1d_max"``, ``"1d_avg"``, ``"2d_max"`` or ``"2d_avg"``.
+        slow_pool: A `SlowPool` or its value: ``"1d_max"``, ``"1d_avg"``, ``"2d_max"`` or ``"2d_avg"``.
         fast_size: ``(rows, cols)`` of every fast frame.
     """
 
     def __init__(
-        self, num_slow_frames: int = 10, slow_pool: str = "1d_max", fast_size: tuple[int, int] = (4, 4)
+        self,
+        num_slow_frames: int = 10,
+        slow_pool: SlowPool | str = SlowPool.MAX_1D,
+        fast_size: tuple[int, int] = (4, 4),
     ) -> None:
         super().__init__()
-        self.num_slow_frames = check_stride(num_slow_frames)
-        self.slow_pool = check_mode(slow_pool, SLOW_POOLS)
+        self.num_slow_frames = check_positive_int(num_slow_frames, name="num_slow_frames")
+        self.slow_pool = SlowPool(check_mode(str(slow_pool), SLOW_POOLS))
         self.fast_size = check_grid(tuple(fast_size))
 
     @property
@@ -50,7 +72,7 @@ class SlowFastLlava(nn.Module):
         return self.num_slow_frames
 
     def extra_repr(self) -> str:
-        return f"num_slow_frames={self.num_slow_frames}, slow_pool={self.slow_pool!r}, fast_size={self.fast_size}"
+        return f"num_slow_frames={self.num_slow_frames}, slow_pool={self.slow_pool.value!r}, fast_size={self.fast_size}"
 
     def forward(self, x: Tensor, grid: Grid) -> Tensor:
         """Slow block then fast block.
@@ -61,12 +83,12 @@ class SlowFastLlava(nn.Module):
         h, w = check_patches(x, grid, self.min_frames, type(self).__name__)
         index = torch.tensor(slowfast_llava_slow_frames(x.shape[1], self.num_slow_frames), device=x.device)
         slow = x.index_select(1, index)  # (B, n, N, D)
-        op, how = self.slow_pool.split("_")
-        if op == "1d":
+        mode = self.slow_pool.mode
+        if not self.slow_pool.two_dimensional:
             pairs = slow[:, :, : 2 * (h * w // 2)]  # an odd last token has no partner and is dropped
-            slow = reduce(pairs, "b t (n two) d -> b t n d", "max" if how == "max" else "mean", two=2)
+            slow = reduce(pairs, "b t (n two) d -> b t n d", "max" if mode == "max" else "mean", two=2)
         else:
-            slow = pool_frames(slow, (h, w), 2, how)  # (B, n, (h//2)*(w//2), D)
+            slow = pool_frames(slow, (h, w), 2, mode)  # (B, n, (h//2)*(w//2), D)
         frames = rearrange(x, "b t (h w) d -> (b t) d h w", h=h, w=w)  # (B, T, N, D) -> (B*T, D, h, w)
         fast = F.adaptive_avg_pool2d(frames, self.fast_size)  # -> (B*T, D, fh, fw)
         fast = rearrange(fast, "(b t) d h w -> b (t h w) d", b=x.shape[0])  # -> (B, T*fh*fw, D)
@@ -76,9 +98,8 @@ class SlowFastLlava(nn.Module):
         """``n`` slow segments, then one ``fast_size`` segment per frame."""
         check_frames(num_frames, self.min_frames, type(self).__name__)
         h, w = check_grid(grid)
-        op, how = self.slow_pool.split("_")
-        if op == "2d":
-            rows, cols = pooled_grid((h, w), 2, how)
+        if self.slow_pool.two_dimensional:
+            rows, cols = pooled_grid((h, w), 2, self.slow_pool.mode)
         elif w % 2 == 0:
             rows, cols = h, w // 2  # pairs stay inside a row
         else:

@@ -5,23 +5,23 @@ Every piece is built explicitly from its config group (no registry lookups, no n
 the meta device to read its patch grid (no memory, no weights).
 """
 
+import inspect
 import logging
 from pathlib import Path
 
 import lightning as L
 import torch
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig, OmegaConf
 
 from videolmm.data.datamodule import VideoDataModule
 from videolmm.data.sample import VisualBudget
 from videolmm.data.transforms import FrameTransform, check_transform, transform_from
+from videolmm.model.videolmm import VideoLMM
 from videolmm.preprocessing import Preprocessing
 from videolmm.shapes import Grid
-from videolmm.training.callbacks import GatherLoaderStates, ThroughputMonitor
 from videolmm.training.checkpoints import (
-    VerifiedModelCheckpoint,
+    AtomicCheckpointIO,
     check_safe_loading,
     choose_resume_checkpoint,
     verify_checkpoint,
@@ -30,8 +30,8 @@ from videolmm.training.module import VideoLMMModule
 
 log = logging.getLogger("videolmm.train")
 
-MODEL_KEYS = ("encoder", "reducer", "projector", "separators", "llm", "video_token_id", "reduce_after_projector")
-"""The part of the ``train`` config that `videolmm.model.build_model` reads."""
+MODEL_KEYS = tuple(inspect.signature(VideoLMM).parameters)
+"""The part of the ``train`` config that `videolmm.model.build_model` reads: one key per `VideoLMM` argument."""
 
 
 def encoder_grid(cfg: DictConfig) -> Grid:
@@ -90,32 +90,24 @@ def build_module(cfg: DictConfig) -> VideoLMMModule:
     )
 
 
+def build_callbacks(cfg: DictConfig) -> list[L.Callback]:
+    """One callback per entry of ``cfg.callbacks`` (the ``callbacks/<name>`` groups), in the config's order."""
+    return [instantiate(node) for node in cfg.callbacks.values()]
+
+
 def build_trainer(cfg: DictConfig) -> L.Trainer:
-    """The Trainer of ``cfg.trainer`` with the run's strategy, checkpoints, logger and callbacks."""
-    run_dir = Path(cfg.run_dir)
-    checkpoints = VerifiedModelCheckpoint(  # atomic writes, verified weights-only loads (training/checkpoints.py)
-        dirpath=run_dir / "checkpoints",
-        filename="step-{step:07d}",
-        auto_insert_metric_name=False,
-        every_n_train_steps=cfg.checkpoint.every_n_train_steps,
-        save_top_k=cfg.checkpoint.keep,
-        monitor="step",
-        mode="max",
-        save_last=True,
-        enable_version_counter=False,  # a refused last.ckpt is overwritten, never kept beside a last-v1.ckpt
-    )
-    callbacks = [
-        checkpoints,
-        GatherLoaderStates(),
-        ThroughputMonitor(window=cfg.log.throughput_window),
-        LearningRateMonitor("step"),
-    ]
+    """The Trainer of ``cfg.trainer`` with the run's strategy, logger and callbacks.
+
+    Checkpoints are written and loaded through `AtomicCheckpointIO` (atomic writes, verified
+    weights-only loads, see `videolmm.training.checkpoints`), the Trainer's checkpoint IO plugin.
+    """
     return instantiate(
         cfg.trainer,
         strategy=instantiate(cfg.strategy),
-        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        callbacks=build_callbacks(cfg),
         logger=instantiate(cfg.logger),
-        default_root_dir=run_dir,
+        default_root_dir=Path(cfg.run_dir),
     )
 
 
@@ -132,7 +124,8 @@ def fit(cfg: DictConfig) -> tuple[VideoLMMModule, VideoDataModule, L.Trainer]:
 def resume_checkpoint(cfg: DictConfig) -> str | None:
     """The checkpoint to resume from, verified (see `videolmm.training.checkpoints`).
 
-    ``resume=auto`` takes the verified checkpoint of ``run_dir/checkpoints`` with the highest step
+    ``resume=auto`` takes the verified checkpoint with the highest step in the checkpoint callback's
+    ``dirpath`` (``run_dir/checkpoints`` by default, or when no checkpoint callback is configured)
     (``last.ckpt`` unless it is damaged or older), warning about every file it refuses; a path given
     explicitly must pass verification itself.
 
@@ -143,7 +136,8 @@ def resume_checkpoint(cfg: DictConfig) -> str | None:
     if cfg.resume in (None, "never"):
         return None
     if cfg.resume == "auto":
-        chosen = choose_resume_checkpoint(Path(cfg.run_dir) / "checkpoints")
+        folder = OmegaConf.select(cfg, "callbacks.checkpoint.dirpath", default=str(Path(cfg.run_dir) / "checkpoints"))
+        chosen = choose_resume_checkpoint(Path(folder))
     else:
         chosen = Path(cfg.resume)
         if not chosen.exists():

@@ -19,7 +19,8 @@ Here:
   loads with ``weights_only=True`` and holds what Lightning resumes from.
 * `choose_resume_checkpoint`: among ``last*.ckpt`` and ``step-*.ckpt``, the verified one with the
   highest step, with a warning naming every file refused and the one taken instead.
-* `VerifiedModelCheckpoint`: Lightning's ``ModelCheckpoint`` that installs `AtomicCheckpointIO`.
+* `VerifiedModelCheckpoint`: Lightning's ``ModelCheckpoint`` that refuses a Trainer whose checkpoint IO is
+  not `AtomicCheckpointIO` (`videolmm.training.assembly.build_trainer` passes it as a Trainer plugin).
 """
 
 import logging
@@ -119,7 +120,8 @@ def checkpoint_step(path: str | Path) -> int:
             Lightning training checkpoint (the missing keys are named).
     """
     path = Path(path)
-    file, needed = path, RESUME_KEYS
+    file = path
+    needed: tuple[str, ...] = RESUME_KEYS
     if path.is_dir():
         if not (path / DISTRIBUTED_INDEX).is_file():
             raise CheckpointError(path, f"a folder without {DISTRIBUTED_INDEX} is not a distributed checkpoint")
@@ -196,9 +198,9 @@ def choose_resume_checkpoint(directory: str | Path) -> Path | None:
             raise CheckpointError(directory, f"no usable checkpoint ({reasons}); remove them or set resume=never")
         return None
     step, path = chosen
-    for error in refused:
+    for bad in refused:
         log.warning(
-            "checkpoint %s is unusable (%s); resuming from %s (step %d) instead", error.path, error.reason, path, step
+            "checkpoint %s is unusable (%s); resuming from %s (step %d) instead", bad.path, bad.reason, path, step
         )
     return path
 
@@ -275,14 +277,22 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 class VerifiedModelCheckpoint(ModelCheckpoint):
-    """``ModelCheckpoint`` whose trainer writes with `AtomicCheckpointIO` and loads through it.
+    """``ModelCheckpoint`` that only runs in a Trainer writing and loading through `AtomicCheckpointIO`.
 
-    Lightning builds the strategy's checkpoint IO before callbacks run; ``setup`` (which comes
-    before any checkpoint is restored or saved) replaces Lightning's default one.
+    The checkpoint IO is the Trainer's own (``L.Trainer(plugins=[AtomicCheckpointIO()])``); this
+    callback changes nothing, it checks in ``setup``, before any checkpoint is restored or saved.
     """
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        """Install `AtomicCheckpointIO` in place of Lightning's default ``TorchCheckpointIO``."""
+        """Refuse a Trainer whose strategy's checkpoint IO is not `AtomicCheckpointIO`.
+
+        Raises:
+            TypeError: Naming the checkpoint IO found and how to pass `AtomicCheckpointIO`.
+        """
         super().setup(trainer, pl_module, stage)
-        if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
-            trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        io = trainer.strategy.checkpoint_io
+        if not isinstance(io, AtomicCheckpointIO):
+            raise TypeError(
+                f"VerifiedModelCheckpoint needs a Trainer whose checkpoint IO is AtomicCheckpointIO, got "
+                f"{type(io).__name__}: build it with L.Trainer(plugins=[AtomicCheckpointIO()], ...)"
+            )

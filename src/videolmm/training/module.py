@@ -15,6 +15,7 @@ dropped, so AdamW leaves every parameter and its state untouched) and counted; `
 such steps in a row stop the run.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from videolmm.training.sharding import apply_activation_checkpointing, shard_mod
 from videolmm.training.stage import Stage
 
 Batch = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 class VideoLMMModule(L.LightningModule):
@@ -106,9 +108,9 @@ class VideoLMMModule(L.LightningModule):
             )
 
     def on_fit_start(self) -> None:
-        """Print the stage's parameter table once."""
+        """Log the stage's parameter table once (rank zero, logger ``videolmm.training.module``)."""
         if self.trainer.is_global_zero:
-            print(self.parameter_table)
+            logger.info("trainable parameters of stage %r:\n%s", self.stage.name, self.parameter_table)
 
     def forward(self, batch: Batch) -> tuple[Tensor, Tensor]:
         """Summed token loss and labelled-token count of a micro-batch (packed when it has ``cu_seqlens``).

@@ -36,19 +36,30 @@ class Stage:
         if any(v <= 0 for v in self.lr_mult.values()):
             raise ValueError(f"stage {self.name!r}: learning-rate multipliers must be positive, got {self.lr_mult}")
 
+    def unmatched_components(self, model: nn.Module) -> tuple[list[str], list[str]]:
+        """``(missing, unknown)``, each sorted: what `check_components` refuses (both empty: the stage fits).
+
+        Args:
+            model: The model the stage applies to (built on the meta device will do).
+
+        Returns:
+            The components of ``model`` with parameters the stage does not name, and the names the
+            stage gives that are none of ``model``'s direct children.
+        """
+        named = set(self.trainable)
+        children = {name for name, _ in model.named_children()}
+        return sorted(set(components(model)) - named), sorted(named - children)
+
     def check_components(self, model: nn.Module) -> None:
         """Raise `ValueError` unless the stage names every component with parameters, and only model children.
 
         A child without parameters (a reducer, separators at ``position="none"``) may be named or not.
         """
-        have = set(components(model))
-        children = {name for name, _ in model.named_children()}
-        named = set(self.trainable)
-        missing, unknown = have - named, named - children
+        missing, unknown = self.unmatched_components(model)
         if missing or unknown:
             raise ValueError(
-                f"stage {self.name!r} names components {sorted(named)} but the model's components with parameters "
-                f"are {sorted(have)} (missing: {sorted(missing)}, unknown: {sorted(unknown)})"
+                f"stage {self.name!r} names components {sorted(self.trainable)} but the model's components with "
+                f"parameters are {sorted(components(model))} (missing: {missing}, unknown: {unknown})"
             )
 
     def apply(self, model: nn.Module) -> str:

@@ -1,12 +1,11 @@
 """Every console script's ``--help`` names the program and lists each config group with all its options."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import videolmm.conf
+from tests.conftest import console_script, run_command
 
 CONF = Path(videolmm.conf.__file__).parent
 SLOW = pytest.mark.slow  # each start costs seconds of imports; two in the default tier are enough to catch a break
@@ -16,8 +15,7 @@ SCRIPTS = ["train", "compare", *(pytest.param(n, marks=SLOW) for n in OTHERS)]
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_help_lists_the_groups_and_their_options(name):
-    script = Path(sys.executable).parent / f"videolmm-{name}"
-    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    done = run_command([console_script(f"videolmm-{name}"), "--help"], timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"videolmm-{name}: ")
     listed = dict(line.split(": ", 1) for line in done.stdout.split("== Config ==")[0].splitlines() if ": " in line)

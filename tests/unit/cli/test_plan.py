@@ -13,14 +13,12 @@ Every sample: 300 text tokens, 100 of them labelled; bf16 activations (a=2); eve
 (the video_sft stage), so every FLOP count is 3x the forward.
 """
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_module
 
+from tests.conftest import console_script, run_command
 from videolmm.cli.plan import format_plan, plan_from_config
 
 GIB = 2**30
@@ -109,10 +107,8 @@ def test_the_report_states_tokens_flops_memory_and_step_time():
 
 @pytest.mark.slow  # a second process importing torch, transformers and lightning: ~7 s on 2 cores
 def test_console_script_runs_from_a_foreign_directory(tmp_path: Path):
-    exe = Path(sys.executable).with_name("videolmm-plan")
-    args = [str(exe), "llm=qwen2_72b", "reducer=llava_video_slowfast"]
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    args = [console_script("videolmm-plan"), "llm=qwen2_72b", "reducer=llava_video_slowfast"]
+    result = run_command(args, cwd=tmp_path, env={"HYDRA_FULL_ERROR": "0"}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "5,230 visual tokens" in result.stdout
     assert list(tmp_path.iterdir()) == []

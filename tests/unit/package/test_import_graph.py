@@ -6,11 +6,12 @@ from Python but not from this test. Imports under ``if TYPE_CHECKING:`` never ru
 """
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_python
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 PACKAGE = "videolmm"
@@ -130,5 +131,6 @@ def test_components_and_data_load_no_config_or_training_framework(package):
         " 'pytorch_lightning', 'lightning_fabric'))\n"
         "print(' '.join(heavy))"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    run = run_python(code)
+    assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "", f"importing {package} loads {run.stdout.strip()}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from videolmm.reducers import LitaSlowFast, LlavaVideoSlowFast, Pllava3DPool, SlowFastLlava, SpatialPool
+from videolmm.reducers import LitaSlowFast, LlavaVideoSlowFast, Pllava3DPool, SlowFastLlava, SlowPool, SpatialPool
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,17 @@ def test_a_grid_smaller_than_the_stride_is_rejected_with_the_numbers():
 
 def test_bilinear_accepts_any_grid_since_it_rounds_up():
     assert SpatialPool(stride=4, mode="bilinear").num_tokens(2, (3, 3)) == 2
+
+
+def test_slow_pool_is_typed_once_at_construction():
+    by_name, by_member = SlowFastLlava(slow_pool="2d_avg"), SlowFastLlava(slow_pool=SlowPool.AVG_2D)
+    assert by_name.slow_pool is SlowPool.AVG_2D is by_member.slow_pool
+    assert (SlowPool.AVG_2D.two_dimensional, SlowPool.AVG_2D.mode) == (True, "avg")
+    assert (SlowPool.MAX_1D.two_dimensional, SlowPool.MAX_1D.mode) == (False, "max")
+    assert "slow_pool='2d_avg'" in repr(by_name)
+
+
+@pytest.mark.parametrize("build", [lambda: LitaSlowFast(num_slow_frames=0), lambda: SlowFastLlava(num_slow_frames=0)])
+def test_a_frame_count_is_refused_as_a_frame_count_not_a_stride(build):
+    with pytest.raises(ValueError, match="num_slow_frames must be a positive int, got 0"):
+        build()

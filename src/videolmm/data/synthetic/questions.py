@@ -163,7 +163,8 @@ def order(rng: np.random.Generator, g: Geometry) -> Question:
     """Two or three static objects, each visible for the same number of frames, one after another."""
     count = int(rng.integers(2, 4)) if g.num_frames >= 6 else 2
     window, slots = g.num_frames // count, rng.permutation(count)
-    objects, taken = [], []
+    objects: list[SceneObject] = []
+    taken: list[tuple[float, float, float, float]] = []
     for (colour, shape), slot in zip(_pick_objects(rng, count), slots, strict=True):
         spot = _free_spot(rng, g, taken) or (float(rng.uniform(0, g.span)), float(rng.uniform(0, g.span)))
         track = static(*spot, g.num_frames)
@@ -196,7 +197,8 @@ def count(rng: np.random.Generator, g: Geometry) -> Question:
     most = min(len(COUNTS), g.num_frames // 2, (g.num_frames + 1) // 2)
     times = int(rng.integers(1, most + 1))
     (colour, shape) = _pick_objects(rng, 1)[0]
-    track = static(*rng.uniform(0, g.span, size=2), g.num_frames)
+    x, y = rng.uniform(0, g.span, size=2)
+    track = static(x, y, g.num_frames)
     target = SceneObject(colour, shape, track, blink_pattern(rng, g.num_frames, times))
     return Question(
         add_distractors(rng, g, [target]),
@@ -214,7 +216,8 @@ def when(rng: np.random.Generator, g: Geometry) -> Question:
     visible = np.zeros(g.num_frames, dtype=bool)
     visible[start : start + window] = True
     (colour, shape) = _pick_objects(rng, 1)[0]
-    target = SceneObject(colour, shape, static(*rng.uniform(0, g.span, size=2), g.num_frames), visible)
+    x, y = rng.uniform(0, g.span, size=2)
+    target = SceneObject(colour, shape, static(x, y, g.num_frames), visible)
     return Question(
         add_distractors(rng, g, [target]), f"When does the {target.name} appear?", WHEN, WHEN[third], "when"
     )
@@ -223,7 +226,8 @@ def when(rng: np.random.Generator, g: Geometry) -> Question:
 def colour(rng: np.random.Generator, g: Geometry) -> Question:
     """Control: the colour of the only object of its shape."""
     (name, shape) = _pick_objects(rng, 1)[0]
-    target = SceneObject(name, shape, static(*rng.uniform(0, g.span, size=2), g.num_frames), _always(g))
+    x, y = rng.uniform(0, g.span, size=2)
+    target = SceneObject(name, shape, static(x, y, g.num_frames), _always(g))
     others = [c for c in COLOURS if c != name]
     options = tuple(sorted([name, *(str(c) for c in rng.choice(others, size=3, replace=False))]))
     return Question(add_distractors(rng, g, [target]), f"What colour is the {shape}?", options, name, "colour")
@@ -232,7 +236,8 @@ def colour(rng: np.random.Generator, g: Geometry) -> Question:
 def shape(rng: np.random.Generator, g: Geometry) -> Question:
     """Control: the shape of the only object of its colour."""
     (name, form) = _pick_objects(rng, 1)[0]
-    target = SceneObject(name, form, static(*rng.uniform(0, g.span, size=2), g.num_frames), _always(g))
+    x, y = rng.uniform(0, g.span, size=2)
+    target = SceneObject(name, form, static(x, y, g.num_frames), _always(g))
     return Question(add_distractors(rng, g, [target]), f"What shape is the {name} object?", SHAPES, form, "shape")
 
 

@@ -13,7 +13,8 @@ question is missing from ``questions.json`` is an error. Every clip lasts 180 se
 
 from pathlib import Path
 
-from videolmm.eval.readers.files import find_video, letter_of, read_json
+from videolmm.eval.readers.files import find_video, read_json
+from videolmm.eval.readers.rows import choice_sample
 from videolmm.eval.schema import BenchmarkSample
 
 NUM_OPTIONS = 5
@@ -56,13 +57,13 @@ class EgoSchema:
             if uid not in answers:
                 continue  # no public answer: not scorable offline
             samples.append(
-                BenchmarkSample(
+                choice_sample(
                     benchmark=self.name,
-                    id=uid,
+                    key=uid,
                     video=find_video(self.root / self.video_dir, uid),
-                    question=str(row["question"]).strip(),
-                    answer=letter_of(answers[uid], NUM_OPTIONS, f"egoschema {uid}"),
-                    options=tuple(str(row[f"option {i}"]).strip() for i in range(NUM_OPTIONS)),
+                    question=row["question"],
+                    options=[row[f"option {i}"] for i in range(NUM_OPTIONS)],
+                    answer_index=answers[uid],
                     duration=CLIP_SECONDS,
                 )
             )

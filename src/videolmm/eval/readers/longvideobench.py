@@ -14,7 +14,8 @@ has no answers and cannot be scored offline.
 
 from pathlib import Path
 
-from videolmm.eval.readers.files import find_video, letter_of, read_json
+from videolmm.eval.readers.files import find_video, read_json
+from videolmm.eval.readers.rows import choice_sample
 from videolmm.eval.schema import BenchmarkSample
 
 DURATION_GROUPS: dict[int, str] = {15: "8-15s", 60: "15-60s", 600: "180-600s", 3600: "900-3600s"}
@@ -44,18 +45,17 @@ class LongVideoBench:
             key = str(item["id"])
             if "correct_choice" not in item:
                 raise ValueError(f"longvideobench {key}: no correct_choice (the test file cannot be scored offline)")
-            options = tuple(str(c).strip() for c in item["candidates"])
             group = item.get("duration_group")
             samples.append(
-                BenchmarkSample(
+                choice_sample(
                     benchmark=self.name,
-                    id=key,
+                    key=key,
                     video=find_video(self.root / self.video_dir, str(item["video_path"])),
-                    question=str(item["question"]).strip(),
-                    answer=letter_of(item["correct_choice"], len(options), f"longvideobench {key}"),
-                    options=options,
-                    question_type=str(item.get("question_category") or "all"),
-                    duration=None if item.get("duration") is None else float(item["duration"]),
+                    question=item["question"],
+                    options=item["candidates"],
+                    answer_index=item["correct_choice"],
+                    question_type=item.get("question_category"),
+                    duration=item.get("duration"),
                     duration_group=None if group is None else DURATION_GROUPS.get(int(group), f"<={group}s"),
                 )
             )

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from videolmm.eval.readers.files import find_video, read_json
+from videolmm.eval.readers.rows import choice_sample
 from videolmm.eval.schema import BenchmarkSample
 
 
@@ -59,14 +60,13 @@ class MLVU:
         answer = str(item["answer"]).strip()
         if answer not in options:
             raise ValueError(f"mlvu {key}: the answer {answer!r} is not among the candidates {options}")
-        duration = item.get("duration")
-        return BenchmarkSample(
+        return choice_sample(
             benchmark=self.name,
-            id=key,
+            key=key,
             video=find_video(folder, str(item["video"])),
-            question=str(item["question"]).strip(),
-            answer="ABCDEFGHIJKLMNOPQRSTUVWXYZ"[options.index(answer)],
+            question=item["question"],
             options=options,
-            question_type=str(item.get("question_type") or task),
-            duration=None if duration is None else float(duration),
+            answer_index=options.index(answer),
+            question_type=item.get("question_type") or task,
+            duration=item.get("duration"),
         )

@@ -13,7 +13,8 @@ descriptive), ``frame_count``.
 
 from pathlib import Path
 
-from videolmm.eval.readers.files import find_video, letter_of, read_json, read_table
+from videolmm.eval.readers.files import find_video, read_json, read_table
+from videolmm.eval.readers.rows import choice_sample
 from videolmm.eval.schema import BenchmarkSample
 
 NUM_OPTIONS = 5
@@ -52,16 +53,17 @@ class NExTQA:
         samples = []
         for row in read_table(self.root / self.annotations, "NExT-QA annotations"):
             video = str(row["video"])
-            where = f"nextqa {video}-{row['qid']}"
+            key = f"{video}-{row['qid']}"
             samples.append(
-                BenchmarkSample(
+                choice_sample(
                     benchmark=self.name,
-                    id=f"{video}-{row['qid']}",
+                    key=key,
                     video=find_video(self.root / self.video_dir, paths.get(video, video)),
-                    question=str(row["question"]).strip(),
-                    answer=letter_of(row["answer"], NUM_OPTIONS, where),
-                    options=tuple(str(row[f"a{i}"]).strip() for i in range(NUM_OPTIONS)),
-                    question_type=str(row.get("type") or "all"),
+                    question=row["question"],
+                    options=[row[f"a{i}"] for i in range(NUM_OPTIONS)],
+                    answer_index=row["answer"],
+                    question_type=row.get("type"),
+                    where=f"nextqa {key}",
                 )
             )
         return samples

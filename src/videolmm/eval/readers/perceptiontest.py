@@ -13,7 +13,8 @@ duration is ``num_frames / fps``.
 
 from pathlib import Path
 
-from videolmm.eval.readers.files import find_video, letter_of, read_json
+from videolmm.eval.readers.files import find_video, read_json
+from videolmm.eval.readers.rows import choice_sample
 from videolmm.eval.schema import BenchmarkSample
 
 
@@ -43,17 +44,15 @@ class PerceptionTest:
             duration = meta["num_frames"] / meta["fps"] if meta.get("num_frames") and meta.get("fps") else None
             video = find_video(self.root / self.video_dir, str(video_id))
             for question in entry.get("mc_question", []):
-                key = f"{video_id}-{question['id']}"
-                options = tuple(str(o).strip() for o in question["options"])
                 samples.append(
-                    BenchmarkSample(
+                    choice_sample(
                         benchmark=self.name,
-                        id=key,
+                        key=f"{video_id}-{question['id']}",
                         video=video,
-                        question=str(question["question"]).strip(),
-                        answer=letter_of(question["answer_id"], len(options), f"perceptiontest {key}"),
-                        options=options,
-                        question_type=str(question.get("area") or "all"),
+                        question=question["question"],
+                        options=question["options"],
+                        answer_index=question["answer_id"],
+                        question_type=question.get("area"),
                         duration=duration,
                     )
                 )
