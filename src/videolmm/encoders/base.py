@@ -30,8 +30,9 @@ class VisionEncoder(Protocol):
         patch_size: Side in pixels of one patch.
         num_channels: ``C`` of the frames.
         block_classes: The repeated block types (for sharding and activation checkpointing).
-        preprocessing: What uint8 frames go through before `forward`
-            (``preprocessing_for(image_size=image_size)``).
+
+    ``preprocessing`` (a property) is what uint8 frames go through before `forward`:
+    ``preprocessing_for(image_size=image_size)``.
     """
 
     embed_dim: int
