@@ -8,6 +8,7 @@ the meta device to read its patch grid (no memory, no weights).
 import inspect
 import logging
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -34,18 +35,21 @@ MODEL_KEYS = tuple(inspect.signature(VideoLMM).parameters)
 """The part of the ``train`` config that `videolmm.model.build_model` reads: one key per `VideoLMM` argument."""
 
 
+def meta_encoder(cfg: DictConfig) -> Any:
+    """The encoder of ``cfg.encoder`` built on the meta device (its shapes and declarations, no memory)."""
+    with torch.device("meta"):
+        return instantiate(cfg.encoder)
+
+
 def encoder_grid(cfg: DictConfig) -> Grid:
     """The encoder's patch grid, from a meta-device build (nothing is allocated)."""
-    with torch.device("meta"):
-        encoder = instantiate(cfg.encoder)
+    encoder = meta_encoder(cfg)
     return encoder.grid(encoder.image_size)
 
 
 def encoder_preprocessing(cfg: DictConfig) -> Preprocessing:
     """The encoder's declared preprocessing, from a meta-device build (nothing is allocated)."""
-    with torch.device("meta"):
-        encoder = instantiate(cfg.encoder)
-    return encoder.preprocessing
+    return meta_encoder(cfg).preprocessing
 
 
 def data_transform(cfg: DictConfig) -> FrameTransform:
